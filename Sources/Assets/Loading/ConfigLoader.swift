@@ -1,0 +1,95 @@
+import Foundation
+import Yams
+
+/// Loads the gateway's YAML configuration file into a `GatewayConfig`.
+///
+/// Relative paths in the file (database, journal, inventory, profiles, password and TLS files) are resolved
+/// against the file's own folder and returned absolute. Every problem is reported with its line; a password
+/// written in the file is refused (use `password_file` or `password_env`).
+public enum ConfigLoader {
+    /// The top-level keys of the configuration file.
+    static let topLevelKeys = ["commune", "mqtt", "subscriptions", "storage", "inventory", "profiles", "log_level"]
+    /// swift-log's level names.
+    static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    /// Loads and validates the configuration at `path`.
+    ///
+    /// - Parameters:
+    ///   - path: the YAML file; relative to the current directory when not absolute.
+    ///   - formats: the payload formats subscriptions may name, each with the option keys it understands
+    ///     (from `PayloadFormat`, which this module cannot see).
+    /// - Throws: `ValidationFailed` with every issue found.
+    public static func load(path: String, formats: [String: Set<String>]) throws -> GatewayConfig {
+        let log = IssueLog()
+        let config = read(path: path, formats: formats, log: log)
+        try log.throwIfAny()
+        guard let config else { throw ValidationFailed(issues: log.issues) }
+        return config
+    }
+
+    /// Reads the configuration, logging issues; invalid settings are replaced by their defaults so the rest
+    /// can still be checked. `nil` only when the file cannot be read or is not a YAML mapping.
+    static func read(path: String, formats: [String: Set<String>], log: IssueLog) -> GatewayConfig? {
+        let file = FilePaths.resolve(path)
+        guard let root = YAMLDocument.load(file, what: "configuration file", log: log) else { return nil }
+        let reader = YAMLReader(file: file, log: log)
+        guard let top = reader.mapping(root, "the configuration", keys: topLevelKeys) else { return nil }
+        let directory = FilePaths.directory(of: file)
+
+        let commune = readCommune(top, reader: reader)
+        let mqtt = readMQTT(top, directory: directory, reader: reader)
+        let subscriptions = readSubscriptions(top, formats: formats, reader: reader)
+        let storage = readStorage(top, directory: directory, reader: reader)
+
+        var inventory: [String] = []
+        if let paths = top.textList("inventory") {
+            inventory = paths.map { FilePaths.resolve($0, relativeTo: directory) }
+        } else if top.node("inventory") == nil {
+            log.add(file, line: top.line, "missing 'inventory': name the inventory file(s), e.g. 'inventory: [inventory.yaml]'")
+        }
+        let profiles = (top.textList("profiles") ?? ["devices"]).map { FilePaths.resolve($0, relativeTo: directory) }
+
+        var logLevel = "info"
+        if let level = top.text("log_level") {
+            if logLevels.contains(level.lowercased()) {
+                logLevel = level.lowercased()
+            } else {
+                log.add(file, line: top.line(of: "log_level"), Suggestions.unknown("log level", level, expected: logLevels))
+            }
+        }
+
+        return GatewayConfig(path: file, commune: commune, mqtt: mqtt, subscriptions: subscriptions, storage: storage,
+                             inventory: inventory, profiles: profiles, logLevel: logLevel)
+    }
+
+    private static func readCommune(_ top: YAMLMapping, reader: YAMLReader) -> Commune {
+        guard let node = top.required("commune", hint: "add 'commune: {name: \"…\", timezone: Europe/Paris}'"),
+              let section = reader.mapping(node, "commune", keys: ["name", "timezone", "latitude", "longitude"]) else {
+            return Commune(name: "")
+        }
+        let name = section.text("name", required: true, hint: "the commune's name, e.g. name: \"Saint-Exemple\"") ?? ""
+        var timeZone = "Europe/Paris"
+        if let identifier = section.text("timezone") {
+            if TimeZone(identifier: identifier) != nil {
+                timeZone = identifier
+            } else {
+                reader.log.add(reader.file, line: section.line(of: "timezone"),
+                               "unknown time zone '\(identifier)': use an IANA identifier such as Europe/Paris, America/Cayenne or Indian/Reunion")
+            }
+        }
+        return Commune(name: name, timeZone: timeZone, coordinates: section.coordinates())
+    }
+
+    private static func readStorage(_ top: YAMLMapping, directory: String, reader: YAMLReader) -> StorageSettings {
+        let keys = ["database", "journal", "sync_journal", "rejected_payload_limit"]
+        let section = top.mapping("storage", context: "storage", keys: keys)
+        var storage = StorageSettings(database: FilePaths.resolve("var/pmc.sqlite", relativeTo: directory),
+                                      journal: FilePaths.resolve("var/journal", relativeTo: directory))
+        guard let section else { return storage }
+        if let database = section.text("database") { storage.database = FilePaths.resolve(database, relativeTo: directory) }
+        if let journal = section.text("journal") { storage.journal = FilePaths.resolve(journal, relativeTo: directory) }
+        if let sync = section.boolean("sync_journal") { storage.syncJournal = sync }
+        if let limit = section.integer("rejected_payload_limit", in: 0...16_777_216, unit: "bytes") { storage.rejectedPayloadLimit = limit }
+        return storage
+    }
+}

@@ -1,0 +1,136 @@
+/// The commune the gateway serves.
+public struct Commune: Sendable, Equatable {
+    public var name: String
+    /// IANA time zone for timestamps sent without offset and for the commune's calendar.
+    public var timeZone: String
+    public var coordinates: Coordinates?
+
+    public init(name: String, timeZone: String = "Europe/Paris", coordinates: Coordinates? = nil) {
+        self.name = name
+        self.timeZone = timeZone
+        self.coordinates = coordinates
+    }
+}
+
+/// TLS towards the broker.
+public struct TLSSettings: Sendable, Equatable {
+    public var caFile: String
+    public var certificateFile: String?
+    public var keyFile: String?
+    /// Skip the server host name check (self-signed broker certificates on a LAN). Off by default.
+    public var insecure: Bool
+
+    public init(caFile: String, certificateFile: String? = nil, keyFile: String? = nil, insecure: Bool = false) {
+        self.caFile = caFile
+        self.certificateFile = certificateFile
+        self.keyFile = keyFile
+        self.insecure = insecure
+    }
+}
+
+/// How to reach and authenticate to the broker.
+public struct MQTTSettings: Sendable, Equatable {
+    public enum ProtocolVersion: String, Sendable { case v311 = "3.1.1", v5 = "5" }
+
+    public var host: String
+    public var port: Int
+    /// Fixed client id: the broker keeps the persistent session (and unacknowledged messages) under it.
+    public var clientID: String
+    public var protocolVersion: ProtocolVersion
+    public var keepAlive: Int
+    public var username: String?
+    /// File holding the password (first line). Never on the command line.
+    public var passwordFile: String?
+    /// Environment variable holding the password.
+    public var passwordEnvironment: String?
+    public var tls: TLSSettings?
+    /// MQTT 5 / 3.1.1 shared subscription group: subscribe to `$share/GROUP/filter` so instances split the stream.
+    public var sharedGroup: String?
+    /// Seconds the broker keeps the session after a disconnect (MQTT 5 only; 3.1.1 sessions never expire).
+    public var sessionExpiry: Int
+    public var reconnectDelayMin: Int
+    public var reconnectDelayMax: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 1883, clientID: String = "pmc-gateway",
+                protocolVersion: ProtocolVersion = .v311, keepAlive: Int = 30, username: String? = nil,
+                passwordFile: String? = nil, passwordEnvironment: String? = nil, tls: TLSSettings? = nil,
+                sharedGroup: String? = nil, sessionExpiry: Int = 7 * 86_400, reconnectDelayMin: Int = 1, reconnectDelayMax: Int = 60) {
+        self.host = host
+        self.port = port
+        self.clientID = clientID
+        self.protocolVersion = protocolVersion
+        self.keepAlive = keepAlive
+        self.username = username
+        self.passwordFile = passwordFile
+        self.passwordEnvironment = passwordEnvironment
+        self.tls = tls
+        self.sharedGroup = sharedGroup
+        self.sessionExpiry = sessionExpiry
+        self.reconnectDelayMin = reconnectDelayMin
+        self.reconnectDelayMax = reconnectDelayMax
+    }
+}
+
+/// One MQTT subscription and the format of what arrives on it.
+public struct Subscription: Sendable, Equatable {
+    /// A name for logs and the journal; defaults to the topic filter.
+    public var name: String
+    public var topic: String
+    /// A `PayloadFormat` raw value (`chirpstack-v4`, `tasmota`, …), checked by `pmc-gateway check`.
+    public var format: String
+    /// Format options (`base_topic`, `full_topic`, `device`, `field`, `time_path`, …).
+    public var options: [String: String]
+
+    public init(name: String? = nil, topic: String, format: String, options: [String: String] = [:]) {
+        self.name = name ?? topic
+        self.topic = topic
+        self.format = format
+        self.options = options
+    }
+}
+
+/// Where and how the gateway stores data.
+public struct StorageSettings: Sendable, Equatable {
+    /// The SQLite database file.
+    public var database: String
+    /// The folder of the ingest journal (acknowledged messages not yet in the database).
+    public var journal: String
+    /// `fsync` the journal before acknowledging each batch: survives a power cut, at a throughput cost.
+    public var syncJournal: Bool
+    /// Largest payload kept in the rejected-messages store (bytes); longer payloads are truncated there.
+    public var rejectedPayloadLimit: Int
+
+    public init(database: String, journal: String, syncJournal: Bool = false, rejectedPayloadLimit: Int = 4096) {
+        self.database = database
+        self.journal = journal
+        self.syncJournal = syncJournal
+        self.rejectedPayloadLimit = rejectedPayloadLimit
+    }
+}
+
+/// Everything `pmc-gateway run` needs; loaded from the YAML configuration file.
+public struct GatewayConfig: Sendable, Equatable {
+    /// The configuration file's own path (relative paths inside it are resolved against its folder).
+    public var path: String
+    public var commune: Commune
+    public var mqtt: MQTTSettings
+    public var subscriptions: [Subscription]
+    public var storage: StorageSettings
+    /// Inventory files (YAML), resolved to absolute paths.
+    public var inventory: [String]
+    /// Folders of device profiles, resolved to absolute paths.
+    public var profiles: [String]
+    public var logLevel: String
+
+    public init(path: String, commune: Commune, mqtt: MQTTSettings, subscriptions: [Subscription],
+                storage: StorageSettings, inventory: [String], profiles: [String], logLevel: String = "info") {
+        self.path = path
+        self.commune = commune
+        self.mqtt = mqtt
+        self.subscriptions = subscriptions
+        self.storage = storage
+        self.inventory = inventory
+        self.profiles = profiles
+        self.logLevel = logLevel
+    }
+}

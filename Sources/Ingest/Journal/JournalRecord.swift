@@ -1,0 +1,97 @@
+/// One MQTT message as received, before any decoding: what the journal keeps.
+public struct JournalRecord: Sendable, Equatable {
+    /// Receive time in milliseconds since the Unix epoch.
+    public var receivedAt: Int64
+    /// The name of the subscription it arrived on (selects the decoder).
+    public var subscription: String
+    public var topic: String
+    public var payload: [UInt8]
+
+    public init(receivedAt: Int64, subscription: String, topic: String, payload: [UInt8]) {
+        self.receivedAt = receivedAt
+        self.subscription = subscription
+        self.topic = topic
+        self.payload = payload
+    }
+
+    /// A 64-bit FNV-1a hash of subscription, topic and payload: recognises an MQTT redelivery.
+    public var contentHash: UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ byte: UInt8) {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        for byte in subscription.utf8 { mix(byte) }
+        mix(0)
+        for byte in topic.utf8 { mix(byte) }
+        mix(0)
+        for byte in payload { mix(byte) }
+        return hash
+    }
+}
+
+/// The on-disk framing of a record: `magic u32 | body length u32 | CRC-32 of body u32 | body`, little-endian;
+/// body = `receivedAt i64 | subscription length u16 | topic length u16 | subscription | topic | payload`.
+/// The CRC tells a record torn by a crash mid-write from a complete one.
+enum JournalFraming {
+    static let magic: UInt32 = 0x314A_4D50 // "PMJ1"
+    static let headerSize = 12
+    /// Larger bodies are refused: they cannot be a legitimate MQTT message for this gateway.
+    static let maximumBodySize = 64 << 20
+
+    static func encode(_ record: JournalRecord, into buffer: inout [UInt8]) {
+        buffer.removeAll(keepingCapacity: true)
+        let subscription = Array(record.subscription.utf8.prefix(Int(UInt16.max)))
+        let topic = Array(record.topic.utf8.prefix(Int(UInt16.max)))
+        let bodySize = 12 + subscription.count + topic.count + record.payload.count
+        buffer.reserveCapacity(headerSize + bodySize)
+        append(magic, to: &buffer)
+        append(UInt32(bodySize), to: &buffer)
+        append(UInt32(0), to: &buffer) // CRC placeholder
+        append(UInt64(bitPattern: record.receivedAt), to: &buffer)
+        append(UInt16(subscription.count), to: &buffer)
+        append(UInt16(topic.count), to: &buffer)
+        buffer.append(contentsOf: subscription)
+        buffer.append(contentsOf: topic)
+        buffer.append(contentsOf: record.payload)
+        let crc = buffer.withUnsafeBufferPointer { CRC32.checksum(UnsafeBufferPointer(rebasing: $0[headerSize...])) }
+        withUnsafeBytes(of: crc.littleEndian) { bytes in
+            for i in 0..<4 { buffer[8 + i] = bytes[i] }
+        }
+    }
+
+    enum DecodeResult {
+        case record(JournalRecord, size: Int)
+        /// Not enough bytes yet (or a torn tail).
+        case incomplete
+        case corrupt(String)
+    }
+
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> DecodeResult {
+        guard bytes.count >= headerSize else { return .incomplete }
+        guard readUInt32(bytes, 0) == magic else { return .corrupt("bad record marker") }
+        let bodySize = Int(readUInt32(bytes, 4))
+        guard bodySize >= 12, bodySize <= maximumBodySize else { return .corrupt("implausible record size \(bodySize)") }
+        guard bytes.count >= headerSize + bodySize else { return .incomplete }
+        let body = UnsafeBufferPointer(rebasing: bytes[headerSize..<(headerSize + bodySize)])
+        guard CRC32.checksum(body) == readUInt32(bytes, 8) else { return .corrupt("checksum mismatch") }
+        let receivedAt = Int64(bitPattern: UInt64(readUInt32(body, 0)) | UInt64(readUInt32(body, 4)) << 32)
+        let subscriptionSize = Int(body[8]) | Int(body[9]) << 8
+        let topicSize = Int(body[10]) | Int(body[11]) << 8
+        guard 12 + subscriptionSize + topicSize <= bodySize else { return .corrupt("inconsistent record lengths") }
+        let subscription = String(decoding: UnsafeBufferPointer(rebasing: body[12..<(12 + subscriptionSize)]), as: UTF8.self)
+        let topicEnd = 12 + subscriptionSize + topicSize
+        let topic = String(decoding: UnsafeBufferPointer(rebasing: body[(12 + subscriptionSize)..<topicEnd]), as: UTF8.self)
+        let payload = Array(UnsafeBufferPointer(rebasing: body[topicEnd...]))
+        return .record(JournalRecord(receivedAt: receivedAt, subscription: subscription, topic: topic, payload: payload),
+                       size: headerSize + bodySize)
+    }
+
+    private static func append<T: FixedWidthInteger>(_ value: T, to buffer: inout [UInt8]) {
+        withUnsafeBytes(of: value.littleEndian) { buffer.append(contentsOf: $0) }
+    }
+
+    private static func readUInt32(_ bytes: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt32 {
+        UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
+    }
+}

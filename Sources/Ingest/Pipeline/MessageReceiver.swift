@@ -1,0 +1,88 @@
+import Assets
+import Foundation
+import Logging
+import MQTT
+
+/// The MQTT thread's side of ingest: name the subscription, drop a redelivery, append to the journal.
+///
+/// It returns only once the message is in the journal, because returning is what lets libmosquitto send the
+/// PUBACK. If the journal cannot be written (disk full, read-only), it retries and does not return: the
+/// message stays unacknowledged and the broker keeps it.
+public final class MessageReceiver: @unchecked Sendable {
+    /// How many journaled messages are remembered to recognise redeliveries. After a broker restart the
+    /// broker resent here the last 187 of 1,000 messages already journaled (their PUBACKs were not yet
+    /// processed when it stopped), so this must cover far more than the broker's in-flight window.
+    static let rememberedMessages = 4096
+
+    private let journal: Journal
+    private let subscriptions: [(filter: String, name: String)]
+    private let counters: IngestCounters
+    private let logger: Logger
+    private let retryDelay: TimeInterval
+    // Only touched on the MQTT network thread (libmosquitto calls `connected()` there too).
+    private var recentOrder: [UInt64]
+    private var recentIndex = 0
+    private var recentCounts: [UInt64: Int] = [:]
+    private var resynchronising = false
+
+    public init(journal: Journal, subscriptions: [Subscription], counters: IngestCounters, logger: Logger, retryDelay: TimeInterval = 1) {
+        self.journal = journal
+        self.subscriptions = subscriptions.map { (MQTTTopic.stripShare($0.topic), $0.name) }
+        self.counters = counters
+        self.logger = logger
+        self.retryDelay = retryDelay
+        self.recentOrder = Array(repeating: 0, count: Self.rememberedMessages)
+        // Records written by the previous process: those it had not acknowledged yet will come again.
+        for hash in journal.recentHashes.suffix(Self.rememberedMessages) { remember(hash) }
+    }
+
+    /// Called on each (re)connection. A broker resends the messages it has no PUBACK for first, in order,
+    /// before anything new: while arriving messages are ones already journaled, they are dropped; the first
+    /// unknown message ends the resynchronisation.
+    public func connected() {
+        resynchronising = !recentCounts.isEmpty
+    }
+
+    /// Handles one message on the MQTT thread.
+    public func receive(_ message: MQTTMessage) {
+        let name = subscriptions.first { MQTTTopic.matches($0.filter, message.topic) }?.name ?? subscriptions.first?.name ?? "unknown"
+        let record = JournalRecord(receivedAt: Int64(Date().timeIntervalSince1970 * 1000), subscription: name,
+                                   topic: message.topic, payload: message.payload)
+        let hash = record.contentHash
+        if resynchronising {
+            if recentCounts[hash] != nil {
+                counters.increment("messages_redelivered_dropped")
+                logger.debug("dropped a redelivered message already journaled", metadata: ["topic": "\(message.topic)"])
+                return
+            }
+            resynchronising = false
+        }
+        var attempts = 0
+        while true {
+            do {
+                try journal.append(record)
+                break
+            } catch {
+                attempts += 1
+                counters.increment("journal_write_errors")
+                if attempts == 1 || attempts % 60 == 0 {
+                    logger.error("cannot write the journal; the message stays unacknowledged at the broker until space returns",
+                                 metadata: ["topic": "\(message.topic)", "error": "\(error)"])
+                }
+                Thread.sleep(forTimeInterval: retryDelay)
+            }
+        }
+        if attempts > 0 { logger.notice("journal writable again", metadata: ["after_attempts": "\(attempts)"]) }
+        remember(hash)
+    }
+
+    private func remember(_ hash: UInt64) {
+        let evicted = recentOrder[recentIndex]
+        if evicted != 0 {
+            if let count = recentCounts[evicted], count > 1 { recentCounts[evicted] = count - 1 } else { recentCounts[evicted] = nil }
+        }
+        recentOrder[recentIndex] = hash
+        recentCounts[hash, default: 0] += 1
+        recentIndex = (recentIndex + 1) % recentOrder.count
+    }
+}

@@ -1,0 +1,89 @@
+import Assets
+
+/// One reading ready to store: a metric in its canonical unit at its measurement time.
+public struct NormalisedReading: Sendable, Equatable {
+    public var metric: String
+    public var unit: String
+    public var kind: MetricKind
+    /// Milliseconds since the Unix epoch.
+    public var time: Int64
+    public var value: Double
+    /// True when the payload gave no usable time and the receive time stands in for it. Two such readings
+    /// of one series received in the same millisecond are two readings, not a repeat.
+    public var timeFromReceipt: Bool = false
+}
+
+/// What a profile made of one decoded message.
+public struct NormalisedMessage: Sendable, Equatable {
+    public var readings: [NormalisedReading] = []
+    /// Fields the message carried that the profile does not map (shown by `pmc-gateway devices`).
+    public var unmappedFields: [String] = []
+    /// Mapped fields whose value could not be read, with why.
+    public var invalidFields: [String] = []
+}
+
+/// Applies a device profile to a decoded message: picks the mapped fields, reads numbers out of strings,
+/// converts to canonical units, and fixes measurement times a device clock cannot have produced.
+public struct Normaliser: Sendable {
+    /// Measurement times before this (2000-01-01) come from a device clock that was never set.
+    static let earliestPlausibleTime: Int64 = 946_684_800_000
+    /// Measurement times further ahead of the receive time than this come from a wrong clock.
+    static let maximumClockAhead: Int64 = 86_400_000
+
+    public init() {}
+
+    public func normalise(_ message: DecodedMessage, profile: DeviceProfile, receivedAt: Int64) -> NormalisedMessage {
+        var result = NormalisedMessage()
+        var consumed = Set<String>()
+        for mapping in profile.metrics {
+            guard let field = mapping.fields.first(where: { name in message.observations.contains { $0.field == name } }) else { continue }
+            consumed.insert(field)
+            for observation in message.observations where observation.field == field {
+                guard let coerced = ValueCoercion.coerce(observation.value, states: mapping.states, isState: mapping.kind == .state) else {
+                    result.invalidFields.append("\(field)=\(Self.describe(observation.value)) is not a number (metric \(mapping.metric))")
+                    continue
+                }
+                let (value, unit) = Self.convert(coerced.value * mapping.scale, payloadUnit: observation.unit ?? coerced.unit, profileUnit: mapping.unit)
+                guard value.isFinite else {
+                    result.invalidFields.append("\(field): value out of range after conversion (metric \(mapping.metric))")
+                    continue
+                }
+                let stated = observation.time ?? message.time
+                let time = Self.plausibleTime(stated, receivedAt: receivedAt)
+                result.readings.append(NormalisedReading(metric: mapping.metric, unit: unit, kind: mapping.kind,
+                                                         time: time, value: value, timeFromReceipt: stated != time))
+            }
+        }
+        var unmapped = Set<String>()
+        for observation in message.observations where !consumed.contains(observation.field) { unmapped.insert(observation.field) }
+        result.unmappedFields = unmapped.sorted()
+        return result
+    }
+
+    /// Converts to the canonical unit. A unit stated in the payload wins over the profile's when both
+    /// measure the same quantity (a device switching from Wh to kWh); otherwise the profile is trusted.
+    static func convert(_ value: Double, payloadUnit: String?, profileUnit: String) -> (Double, String) {
+        let profileDefinition = Units.definition(profileUnit)
+        if let payloadUnit, let payloadDefinition = Units.definition(payloadUnit),
+           profileDefinition == nil || payloadDefinition.quantity == profileDefinition!.quantity {
+            return (payloadDefinition.toCanonical(value), payloadDefinition.quantity.canonicalUnit)
+        }
+        if let profileDefinition {
+            return (profileDefinition.toCanonical(value), profileDefinition.quantity.canonicalUnit)
+        }
+        return (value, profileUnit)
+    }
+
+    static func plausibleTime(_ time: Int64?, receivedAt: Int64) -> Int64 {
+        guard let time, time >= earliestPlausibleTime, time <= receivedAt + maximumClockAhead else { return receivedAt }
+        return time
+    }
+
+    static func describe(_ value: FieldValue) -> String {
+        switch value {
+        case .number(let n): "\(n)"
+        case .string(let s): "\"\(s.prefix(40))\""
+        case .bool(let b): "\(b)"
+        }
+    }
+}

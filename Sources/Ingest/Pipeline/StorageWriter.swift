@@ -1,0 +1,151 @@
+import Foundation
+import Logging
+import SQLiteDB
+import Storage
+
+/// The writer thread: follows the journal and applies records to SQLite in batches, each batch one
+/// transaction that also records the journal checkpoint.
+///
+/// Batches grow with the backlog (one record when idle, up to `maxBatch` under load), which is what makes
+/// the gateway both low-latency and fast. If the database cannot be written (disk full, read-only), the
+/// batch is retried with backoff: the records wait in the journal, nothing is lost.
+public final class StorageWriter: @unchecked Sendable {
+    private let databasePath: String
+    private let journal: Journal
+    private let processor: MessageProcessor
+    private let counters: IngestCounters
+    private let logger: Logger
+    private let maxBatch: Int
+    // Guards `stopping`, `finished` and `appliedPosition`.
+    private let state = NSCondition()
+    private var stopping = false
+    private var finished = false
+    private var failure: (any Error)?
+    private var appliedPosition: JournalPosition?
+    private var thread: Thread?
+
+    public init(databasePath: String, journal: Journal, processor: MessageProcessor, counters: IngestCounters,
+                logger: Logger, maxBatch: Int = 5_000) {
+        self.databasePath = databasePath
+        self.journal = journal
+        self.processor = processor
+        self.counters = counters
+        self.logger = logger
+        self.maxBatch = maxBatch
+    }
+
+    public func start() {
+        let thread = Thread { [self] in
+            Thread.current.name = "pmc-storage-writer"
+            run()
+        }
+        thread.stackSize = 8 << 20
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Applies what is left in the journal, then stops. Returns the error that ended the thread, if any.
+    @discardableResult
+    public func stop() -> (any Error)? {
+        state.lock()
+        stopping = true
+        state.unlock()
+        journal.wakeReaders()
+        state.lock()
+        while !finished { state.wait() }
+        defer { state.unlock() }
+        return failure
+    }
+
+    /// The journal position the database covers.
+    public var applied: JournalPosition? { state.withLock { appliedPosition } }
+
+    private var isStopping: Bool { state.withLock { stopping } }
+
+    private func run() {
+        do {
+            try loop()
+        } catch {
+            logger.critical("storage writer stopped", metadata: ["error": "\(error)"])
+            state.withLock { failure = error }
+        }
+        state.withLock { finished = true; state.broadcast() }
+    }
+
+    private func loop() throws {
+        let connection = try Schema.open(path: databasePath)
+        let writer = ReadingWriter(connection: connection)
+        let reader = try JournalReader(journal: journal, from: try writer.checkpoint())
+        var lastSegment = reader.position.segment
+        while true {
+            let entries = try reader.read(maxRecords: maxBatch) { problem in
+                logger.error("journal damaged; skipping", metadata: ["detail": "\(problem)"])
+                counters.increment("journal_corrupt_regions")
+            }
+            if entries.isEmpty {
+                if isStopping { return }
+                journal.waitForData(after: reader.position, timeout: 0.5)
+                continue
+            }
+            try apply(entries, writer: writer)
+            let position = entries[entries.count - 1].end
+            state.withLock { appliedPosition = position }
+            if position.segment != lastSegment {
+                journal.deleteSegments(before: position)
+                lastSegment = position.segment
+            }
+        }
+    }
+
+    private func apply(_ entries: [JournalReader.Entry], writer: ReadingWriter) throws {
+        var delay: TimeInterval = 0.1
+        var attempts = 0
+        while true {
+            do {
+                try writer.begin()
+                for (name, amount) in counters.drain() { writer.count(name, by: amount) }
+                for entry in entries { try processor.process(entry.record, writer: writer) }
+                try writer.commit(checkpoint: entries[entries.count - 1].end)
+                if attempts > 0 { logger.notice("database writable again; ingest resumed", metadata: ["attempts": "\(attempts)"]) }
+                return
+            } catch let error as SQLiteError where error.isStorageUnavailable {
+                writer.rollback()
+                attempts += 1
+                counters.increment("storage_write_errors")
+                if attempts == 1 || attempts % 30 == 0 {
+                    logger.error("cannot write the database; ingest paused, messages wait in the journal",
+                                 metadata: ["error": "\(error)", "attempts": "\(attempts)"])
+                }
+                if isStopping, attempts >= 3 { throw error }
+                Thread.sleep(forTimeInterval: delay)
+                delay = min(delay * 2, 5)
+            } catch {
+                // Not a storage outage: apply record by record so that one bad record cannot block the rest.
+                writer.rollback()
+                logger.error("batch failed; retrying record by record", metadata: ["error": "\(error)"])
+                try applyOneByOne(entries, writer: writer)
+                return
+            }
+        }
+    }
+
+    private func applyOneByOne(_ entries: [JournalReader.Entry], writer: ReadingWriter) throws {
+        for entry in entries {
+            do {
+                try writer.begin()
+                try processor.process(entry.record, writer: writer)
+                try writer.commit(checkpoint: entry.end)
+            } catch let error as SQLiteError where error.isStorageUnavailable {
+                writer.rollback()
+                throw error
+            } catch {
+                writer.rollback()
+                try writer.begin()
+                try writer.reject(subscription: entry.record.subscription, topic: entry.record.topic, payload: entry.record.payload,
+                                  payloadLimit: 4096, reason: "internal error while storing: \(error)", deviceKey: nil,
+                                  receivedAt: entry.record.receivedAt)
+                try writer.commit(checkpoint: entry.end)
+            }
+        }
+    }
+}

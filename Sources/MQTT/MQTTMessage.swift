@@ -1,0 +1,16 @@
+/// A message as received from the broker; topic and payload are copied out of libmosquitto's buffers.
+public struct MQTTMessage: Sendable {
+    public let topic: String
+    public let payload: [UInt8]
+    public let qos: Int32
+    public let retain: Bool
+}
+
+/// Why the client could not be set up or connected.
+public struct MQTTError: Error, CustomStringConvertible, Sendable {
+    public let operation: String
+    public let code: Int32
+    public let detail: String
+
+    public var description: String { "MQTT \(operation) failed: \(detail) (code \(code))" }
+}

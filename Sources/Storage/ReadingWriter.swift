@@ -1,0 +1,204 @@
+import SQLiteDB
+
+/// The ingest path's write side: one connection, used by one thread, inside explicit batches.
+///
+/// A batch groups many messages in one transaction and ends with the journal checkpoint, so the data and the
+/// position it covers are committed atomically: after a crash, replay restarts exactly where the data ends.
+public final class ReadingWriter {
+    /// Why a reading was or was not added.
+    public enum InsertOutcome: Sendable, Equatable {
+        case stored
+        /// The same series already has a reading at that measurement time (a redelivery or a repeat).
+        case duplicate
+    }
+
+    private let db: Connection
+    private var devices: [String: DeviceRecord] = [:]
+    private var series: [SeriesKey: Int64] = [:]
+    // Per-batch aggregates, written once per batch rather than once per message.
+    private var latestInBatch: [Int64: (ts: Int64, value: Double, receivedAt: Int64)] = [:]
+    private var seenInBatch: [Int64: (lastSeen: Int64, count: Int64, unmapped: String?)] = [:]
+    private var countersInBatch: [String: Int64] = [:]
+    private var lastReceiptTime: [Int64: Int64] = [:]
+
+    private struct SeriesKey: Hashable {
+        let device: Int64
+        let metric: String
+    }
+
+    public init(connection: Connection) {
+        self.db = connection
+    }
+
+    /// The journal position covered by the database.
+    public func checkpoint() throws -> JournalPosition? {
+        try db.cached("SELECT segment, offset FROM journal_checkpoint WHERE id = 1").first { row in
+            JournalPosition(segment: row.int(0), offset: row.int(1))
+        }
+    }
+
+    public func begin() throws {
+        try db.execute("BEGIN IMMEDIATE")
+    }
+
+    /// Flushes the batch's aggregates, records the checkpoint and commits.
+    public func commit(checkpoint: JournalPosition?) throws {
+        do {
+            try flushAggregates()
+            if let checkpoint {
+                try db.run("INSERT INTO journal_checkpoint (id, segment, offset) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET segment = excluded.segment, offset = excluded.offset",
+                           checkpoint.segment, checkpoint.offset)
+            }
+            try db.execute("COMMIT")
+        } catch {
+            rollback()
+            throw error
+        }
+    }
+
+    /// Abandons the batch; caches that may now be wrong are cleared.
+    public func rollback() {
+        if db.isInTransaction { try? db.execute("ROLLBACK") }
+        latestInBatch.removeAll()
+        seenInBatch.removeAll()
+        countersInBatch.removeAll()
+        devices.removeAll()
+        series.removeAll()
+        lastReceiptTime.removeAll()
+    }
+
+    /// Forgets cached devices (after an inventory change).
+    public func invalidateDevices() {
+        devices.removeAll()
+        series.removeAll()
+    }
+
+    /// The device with this key, created as pending if it was never seen (then `discovered` is true).
+    public func device(key: String, at time: Int64) throws -> (record: DeviceRecord, discovered: Bool) {
+        if let cached = devices[key] { return (cached, false) }
+        let lookup = try db.cached("SELECT id, profile, asset_id FROM devices WHERE key = ?")
+        if let record = try lookup.first([key], { DeviceRecord(id: $0.int(0), key: key, profile: $0.optionalString(1), assetID: $0.optionalString(2)) }) {
+            devices[key] = record
+            return (record, false)
+        }
+        try db.run("INSERT INTO devices (key, first_seen) VALUES (?, ?)", key, time)
+        let record = DeviceRecord(id: db.lastInsertRowID, key: key, profile: nil, assetID: nil)
+        devices[key] = record
+        count("devices_discovered")
+        return (record, true)
+    }
+
+    /// Adds one reading; keeps the newest-by-measurement-time value as the series' latest.
+    ///
+    /// - Parameter timeFromReceipt: the time is the receive time, not a measurement time from the payload.
+    ///   Such readings never collide: a burst (a backlog drained after an outage) delivers many messages of one
+    ///   device within a millisecond, so each gets the next free millisecond of its series. Redeliveries are
+    ///   recognised before the journal, and the journal applies each record once, so this never doubles one.
+    @discardableResult
+    public func insertReading(device: DeviceRecord, metric: String, unit: String, kind: String,
+                              time: Int64, value: Double, receivedAt: Int64, timeFromReceipt: Bool = false) throws -> InsertOutcome {
+        let seriesID = try seriesID(device: device, metric: metric, unit: unit, kind: kind)
+        let insert = try db.cached("INSERT OR IGNORE INTO readings (series_id, ts, value) VALUES (?, ?, ?)")
+        var time = time
+        if timeFromReceipt {
+            if let last = lastReceiptTime[seriesID], time <= last { time = last + 1 }
+            var attempts = 0
+            while try insert.execute([seriesID, time, value]) == 0 {
+                attempts += 1
+                guard attempts < 10_000 else { throw SQLiteError(code: 19, message: "no free millisecond for a receive-timed reading of series \(seriesID)") }
+                time += 1
+            }
+            lastReceiptTime[seriesID] = time
+        } else if try insert.execute([seriesID, time, value]) == 0 {
+            count("readings_duplicate")
+            return .duplicate
+        }
+        count("readings_stored")
+        if let current = latestInBatch[seriesID], current.ts >= time {
+            count("readings_late")
+        } else {
+            latestInBatch[seriesID] = (time, value, receivedAt)
+        }
+        return .stored
+    }
+
+    /// Records that a device was heard from, with the fields its profile did not map (for `pmc-gateway devices`).
+    public func recordSeen(device: DeviceRecord, at time: Int64, unmappedFields: [String] = []) {
+        var entry = seenInBatch[device.id] ?? (lastSeen: time, count: 0, unmapped: nil)
+        entry.lastSeen = max(entry.lastSeen, time)
+        entry.count += 1
+        if !unmappedFields.isEmpty { entry.unmapped = unmappedFields.sorted().joined(separator: ",") }
+        seenInBatch[device.id] = entry
+    }
+
+    /// Records an online/offline report, unless a newer one is already stored.
+    public func recordStatus(device: DeviceRecord, status: String, at time: Int64) throws {
+        try db.run("UPDATE devices SET status = ?, status_at = ? WHERE id = ? AND (status_at IS NULL OR status_at <= ?)",
+                   status, time, device.id, time)
+        count("status_\(status)")
+    }
+
+    /// Keeps a message that could not be decoded or stored, with the reason.
+    public func reject(subscription: String, topic: String, payload: [UInt8], payloadLimit: Int,
+                       reason: String, deviceKey: String?, receivedAt: Int64) throws {
+        let kept = payload.count > payloadLimit ? Array(payload.prefix(payloadLimit)) : payload
+        try db.run("INSERT INTO rejected_messages (received_at, subscription, topic, payload, payload_size, reason, device_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   receivedAt, subscription, topic, SQLValue.blob(kept), payload.count, reason, deviceKey)
+        count("messages_rejected")
+    }
+
+    /// Keeps the raw message of a device the inventory does not declare yet.
+    public func keepPending(deviceKey: String, subscription: String, format: String, topic: String,
+                            payload: [UInt8], receivedAt: Int64) throws {
+        try db.run("INSERT INTO pending_messages (device_key, subscription, format, topic, payload, received_at) VALUES (?, ?, ?, ?, ?, ?)",
+                   deviceKey, subscription, format, topic, SQLValue.blob(payload), receivedAt)
+        count("messages_pending")
+    }
+
+    /// Adds to a named ingest counter (flushed at commit).
+    public func count(_ name: String, by amount: Int64 = 1) {
+        countersInBatch[name, default: 0] += amount
+    }
+
+    private func seriesID(device: DeviceRecord, metric: String, unit: String, kind: String) throws -> Int64 {
+        let key = SeriesKey(device: device.id, metric: metric)
+        if let id = series[key] { return id }
+        let lookup = try db.cached("SELECT id FROM series WHERE device_id = ? AND metric = ?")
+        if let id = try lookup.first([device.id, metric], { $0.int(0) }) {
+            series[key] = id
+            return id
+        }
+        try db.run("INSERT INTO series (device_id, asset_id, metric, unit, kind) VALUES (?, ?, ?, ?, ?)",
+                   device.id, device.assetID, metric, unit, kind)
+        let id = db.lastInsertRowID
+        series[key] = id
+        return id
+    }
+
+    private func flushAggregates() throws {
+        let latest = try db.cached("""
+            INSERT INTO latest (series_id, ts, value, received_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT(series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value, received_at = excluded.received_at
+            WHERE excluded.ts > latest.ts
+            """)
+        for (seriesID, entry) in latestInBatch {
+            if try latest.execute([seriesID, entry.ts, entry.value, entry.receivedAt]) == 0 { count("readings_late") }
+        }
+        latestInBatch.removeAll(keepingCapacity: true)
+
+        let seen = try db.cached("""
+            UPDATE devices SET last_seen = max(coalesce(last_seen, 0), ?), message_count = message_count + ?,
+                first_seen = coalesce(first_seen, ?), unmapped_fields = coalesce(?, unmapped_fields) WHERE id = ?
+            """)
+        for (deviceID, entry) in seenInBatch {
+            try seen.execute([entry.lastSeen, entry.count, entry.lastSeen, entry.unmapped, deviceID])
+        }
+        seenInBatch.removeAll(keepingCapacity: true)
+
+        let counter = try db.cached("INSERT INTO ingest_counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value")
+        for (name, amount) in countersInBatch {
+            try counter.execute([name, amount])
+        }
+        countersInBatch.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,123 @@
+import SQLiteDB
+
+/// The gateway's schema, as explicit ordered migrations. Never edit a shipped migration: append a new one.
+public enum Schema {
+    public static var migrator: Migrator {
+        var migrator = Migrator()
+        migrator.register("001_inventory") { db in
+            try db.execute("""
+                CREATE TABLE assets (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    domain TEXT NOT NULL,
+                    parent_id TEXT,
+                    address TEXT,
+                    latitude REAL,
+                    longitude REAL,
+                    attributes TEXT NOT NULL DEFAULT '{}'
+                );
+                CREATE INDEX assets_domain ON assets(domain);
+                CREATE INDEX assets_parent ON assets(parent_id);
+
+                -- One row per device identity ever seen or declared. profile IS NULL: unknown to the inventory (pending).
+                CREATE TABLE devices (
+                    id INTEGER PRIMARY KEY,
+                    key TEXT NOT NULL UNIQUE,
+                    profile TEXT,
+                    asset_id TEXT,
+                    name TEXT,
+                    declared INTEGER NOT NULL DEFAULT 0,
+                    first_seen INTEGER,
+                    last_seen INTEGER,
+                    message_count INTEGER NOT NULL DEFAULT 0,
+                    status TEXT,
+                    status_at INTEGER,
+                    unmapped_fields TEXT
+                );
+                CREATE INDEX devices_asset ON devices(asset_id);
+                """)
+        }
+        migrator.register("002_timeseries") { db in
+            try db.execute("""
+                -- A series is one metric of one device, in one canonical unit. asset_id follows the device's binding,
+                -- so binding a device later brings its history along.
+                CREATE TABLE series (
+                    id INTEGER PRIMARY KEY,
+                    device_id INTEGER NOT NULL REFERENCES devices(id),
+                    asset_id TEXT,
+                    metric TEXT NOT NULL,
+                    unit TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    UNIQUE (device_id, metric)
+                );
+                CREATE INDEX series_asset ON series(asset_id, metric);
+
+                -- Compact: ~26 bytes a row. ts is the measurement time in ms since the epoch; the key makes a
+                -- redelivered reading (same series, same time) a no-op.
+                CREATE TABLE readings (
+                    series_id INTEGER NOT NULL,
+                    ts INTEGER NOT NULL,
+                    value REAL NOT NULL,
+                    PRIMARY KEY (series_id, ts)
+                ) WITHOUT ROWID;
+
+                -- The reading with the newest measurement time per series (not the last received).
+                CREATE TABLE latest (
+                    series_id INTEGER PRIMARY KEY,
+                    ts INTEGER NOT NULL,
+                    value REAL NOT NULL,
+                    received_at INTEGER NOT NULL
+                );
+                """)
+        }
+        migrator.register("003_ingest_bookkeeping") { db in
+            try db.execute("""
+                -- Messages of devices the inventory does not know yet, kept raw so that they can be decoded with
+                -- the right profile once the device is declared.
+                CREATE TABLE pending_messages (
+                    id INTEGER PRIMARY KEY,
+                    device_key TEXT NOT NULL,
+                    subscription TEXT NOT NULL,
+                    format TEXT NOT NULL,
+                    topic TEXT NOT NULL,
+                    payload BLOB NOT NULL,
+                    received_at INTEGER NOT NULL
+                );
+                CREATE INDEX pending_messages_device ON pending_messages(device_key, id);
+
+                CREATE TABLE rejected_messages (
+                    id INTEGER PRIMARY KEY,
+                    received_at INTEGER NOT NULL,
+                    subscription TEXT NOT NULL,
+                    topic TEXT NOT NULL,
+                    payload BLOB NOT NULL,
+                    payload_size INTEGER NOT NULL,
+                    reason TEXT NOT NULL,
+                    device_key TEXT
+                );
+                CREATE INDEX rejected_messages_time ON rejected_messages(received_at);
+
+                CREATE TABLE ingest_counters (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    value INTEGER NOT NULL
+                );
+
+                -- How far the journal has been applied; written in the same transaction as the data it covers.
+                CREATE TABLE journal_checkpoint (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    segment INTEGER NOT NULL,
+                    offset INTEGER NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+
+    /// Opens a connection to the gateway database, creating and migrating it as needed.
+    public static func open(path: String) throws -> Connection {
+        let connection = try Connection(path: path)
+        try migrator.migrate(connection)
+        return connection
+    }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import Storage
+
+struct DevicesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "devices", abstract: "List devices: declared ones and pending (heard from but not in the inventory).")
+
+    @OptionGroup var options: ConfigOptions
+    @Flag(help: "Only devices not in the inventory.") var pending = false
+    @Option(help: "Output: table, json or csv.") var format: OutputFormat = .table
+
+    func run() async throws {
+        let config = try GatewayContext.loadConfig(options.config)
+        let zone = GatewayContext.timeZone(config)
+        let rows = try GatewayQueries(connection: try GatewayContext.openDatabase(config)).devices(pendingOnly: pending)
+        switch format {
+        case .json:
+            print(try rows.jsonString())
+        case .csv:
+            print("device,state,profile,asset,last_seen,messages,pending_messages,status,unmapped_fields")
+            for row in rows {
+                print([row.key, row.isPending ? "pending" : "declared", row.profile ?? "", row.asset ?? "",
+                       GatewayContext.iso(row.lastSeen, timeZone: zone), "\(row.messageCount)", "\(row.pendingMessages)",
+                       row.status ?? "", row.unmappedFields ?? ""].map(csvCell).joined(separator: ","))
+            }
+        case .table:
+            for row in rows {
+                let state = row.isPending ? "PENDING (\(row.pendingMessages) messages kept; declare it in the inventory)" : "\(row.profile ?? "") → \(row.asset ?? "unbound")"
+                var line = "\(row.key)  \(state)  last seen \(GatewayContext.iso(row.lastSeen, timeZone: zone))  \(row.messageCount) msgs"
+                if let status = row.status { line += "  \(status)" }
+                if let unmapped = row.unmappedFields, !row.isPending { line += "  unmapped: \(unmapped)" }
+                print(line)
+            }
+            print("\(rows.count) device\(rows.count == 1 ? "" : "s"), \(rows.filter(\.isPending).count) pending")
+        }
+    }
+}

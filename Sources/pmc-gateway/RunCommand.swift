@@ -1,0 +1,37 @@
+import ArgumentParser
+import Assets
+import Foundation
+import Ingest
+import Logging
+import ServiceLifecycle
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the gateway: subscribe, decode, store.")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: the configuration's).")
+    var logLevel: String?
+
+    func run() async throws {
+        let setup: GatewaySetup
+        do {
+            setup = try Checker.load(configPath: options.config, formats: GatewayContext.formats)
+        } catch {
+            throw ValidationError("the configuration has errors; nothing was started:\n\(error)")
+        }
+        let (config, profiles, inventory) = (setup.config, setup.profiles, setup.inventory)
+        GatewayContext.bootstrapLogging(level: logLevel ?? config.logLevel)
+        let logger = Logger(label: "pmc.gateway")
+        let report = try GatewayStartup.prepare(config: config, inventory: inventory, profiles: profiles, logger: logger)
+        if report.replayedMessages > 0 {
+            logger.notice("stored the kept messages of newly declared devices", metadata: ["messages": "\(report.replayedMessages)"])
+        }
+        let ingest = IngestService(config: config, profiles: profiles, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: ingest, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+}

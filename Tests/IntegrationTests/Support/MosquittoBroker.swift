@@ -1,0 +1,90 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real Mosquitto broker on a free loopback port, with the project's queue settings.
+final class MosquittoBroker: @unchecked Sendable {
+    let port: Int
+    let directory: String
+    private(set) var process: ChildProcess?
+
+    static var executable: String {
+        for path in ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"] where FileManager.default.isExecutableFile(atPath: path) {
+            return path
+        }
+        return "/usr/sbin/mosquitto"
+    }
+
+    init(directory: String) throws {
+        self.directory = directory
+        self.port = try freePort()
+        let config = """
+            listener \(port) 127.0.0.1
+            allow_anonymous true
+            # Started as root (CI), mosquitto would switch to the `mosquitto` user, who cannot write here.
+            user \(ProcessInfo.processInfo.userName)
+            persistence true
+            persistence_location \(directory)/
+            autosave_interval 1
+            # As in deploy/mosquitto.conf: never drop queued messages of a persistent session.
+            max_queued_messages 0
+            max_queued_bytes 0
+            max_inflight_messages 20
+            log_dest file \(directory)/broker.log
+            log_type error
+            log_type warning
+            log_type notice
+            """
+        try config.write(toFile: directory + "/mosquitto.conf", atomically: true, encoding: .utf8)
+        try start()
+    }
+
+    func start() throws {
+        process = try ChildProcess(executable: Self.executable, arguments: ["-c", directory + "/mosquitto.conf"],
+                                   logPath: directory + "/broker.out")
+        try eventually(timeout: 10, "mosquitto listening on \(port)") { canConnect(port: port) }
+    }
+
+    /// Stops the broker gracefully (it saves its persistence file), as a service restart would.
+    func stop() {
+        process?.kill(signal: SIGTERM)
+        if process?.waitForExit(timeout: 10) == nil { process?.kill(signal: SIGKILL) }
+        process = nil
+    }
+
+    func restart() throws {
+        stop()
+        try start()
+    }
+
+    deinit { process?.kill(signal: SIGKILL) }
+}
+
+/// A TCP port on 127.0.0.1 that nothing listens on right now.
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw TestFailure("cannot find a free port") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+func canConnect(port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = UInt16(port).bigEndian
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+    }
+}
