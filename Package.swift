@@ -37,7 +37,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        // Alert evaluation (for now: devices silent for longer than their profile's reporting interval).
+        // Alert rules (for now: devices silent for longer than their own profile's reporting interval).
         .target(name: "Alerts", dependencies: ["Assets", "Storage"]),
         .executableTarget(name: "pmc-gateway", dependencies: [
             "Ingest", "Assets", "Storage", "Alerts",
@@ -47,6 +47,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "AssetsTests", dependencies: ["Assets"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Assets", "Storage"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "SQLiteDB", "Assets"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "Assets", "Storage"], resources: [.copy("Fixtures")]),
         .testTarget(name: "IntegrationTests", dependencies: ["Ingest", "Storage", "Assets", "SQLiteDB", "MQTT", "CMosquitto", "pmc-gateway"]),

@@ -27,6 +27,23 @@ public struct DeviceRow: Sendable, Equatable, Codable {
 
     /// Heard from but not in the inventory: its messages are kept until it is declared.
     public var isPending: Bool { profile == nil }
+
+    public init(key: String, name: String?, profile: String?, asset: String?, declared: Bool, firstSeen: Int64?,
+                lastSeen: Int64?, messageCount: Int64, pendingMessages: Int64, status: String?, statusAt: Int64?,
+                unmappedFields: String?) {
+        self.key = key
+        self.name = name
+        self.profile = profile
+        self.asset = asset
+        self.declared = declared
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+        self.messageCount = messageCount
+        self.pendingMessages = pendingMessages
+        self.status = status
+        self.statusAt = statusAt
+        self.unmappedFields = unmappedFields
+    }
 }
 
 /// A message kept in the rejected store.
@@ -113,6 +130,11 @@ public struct GatewayQueries {
                         payload: String(decoding: row.blob(4), as: UTF8.self), payloadSize: row.int(5),
                         reason: row.string(6), deviceKey: row.optionalString(7))
         }
+    }
+
+    /// When the database was created (ms since the epoch): the reference for devices never heard from.
+    public func createdAt() throws -> Int64? {
+        try db.scalarInt("SELECT min(applied_at) FROM schema_migrations").map { $0 * 1000 }
     }
 
     /// Ingest counters plus table sizes.

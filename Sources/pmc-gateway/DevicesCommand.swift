@@ -1,4 +1,6 @@
+import Alerts
 import ArgumentParser
+import Assets
 import Foundation
 import Storage
 
@@ -7,12 +9,28 @@ struct DevicesCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
     @Flag(help: "Only devices not in the inventory.") var pending = false
+    @Flag(help: "Only declared devices that missed at least 3 reports of their profile's interval.") var silent = false
     @Option(help: "Output: table, json or csv.") var format: OutputFormat = .table
 
     func run() async throws {
         let config = try GatewayContext.loadConfig(options.config)
         let zone = GatewayContext.timeZone(config)
-        let rows = try GatewayQueries(connection: try GatewayContext.openDatabase(config)).devices(pendingOnly: pending)
+        let queries = GatewayQueries(connection: try GatewayContext.openDatabase(config))
+        var rows = try queries.devices(pendingOnly: pending)
+        if silent {
+            let profiles = try ProfileLoader.load(directories: config.profiles)
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let found = SilenceDetector().silentDevices(now: now, since: try queries.createdAt() ?? now, devices: rows, profiles: profiles)
+            let keys = Set(found.map(\.deviceKey))
+            rows = rows.filter { keys.contains($0.key) }
+            if format == .table {
+                for device in found {
+                    print("\(device.deviceKey)  SILENT: \(device.missedReports) reports of \(device.expectedInterval) s missed, last seen \(GatewayContext.iso(device.lastSeen, timeZone: zone))  asset \(device.asset ?? "-")")
+                }
+                print("\(found.count) silent device\(found.count == 1 ? "" : "s")")
+                return
+            }
+        }
         switch format {
         case .json:
             print(try rows.jsonString())

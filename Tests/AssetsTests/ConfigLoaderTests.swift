@@ -85,14 +85,14 @@ struct ConfigLoaderTests {
               - topic: "b/#"
                 format: zigbee2mqtt
                 options: {base_topik: z2m}
-              - {topic: "c/#", format: shelly, options: {prefix: x}}
+              - {topic: "c/#", format: chirpstack-v4, options: {prefix: x}}
             inventory: inventory.yaml
             """])
         let issues = TestSupport.issues { try ConfigLoader.load(path: "\(folder)/gw.yaml", formats: TestSupport.formats) }
         #expect(issues.map(\.line) == [4, 7, 8])
         #expect(issues[0].message.hasPrefix("unknown format 'tasmotta' (did you mean 'tasmota'? expected one of: chirpstack-v3, chirpstack-v4"))
         #expect(issues[1].message == "unknown option 'base_topik' in format 'zigbee2mqtt' (did you mean 'base_topic'? expected one of: base_topic)")
-        #expect(issues[2].message == "format 'shelly' takes no options: remove 'prefix'")
+        #expect(issues[2].message == "format 'chirpstack-v4' takes no options: remove 'prefix'")
     }
 
     @Test("Port, keep-alive, time zone, protocol and log level are validated")

@@ -8,7 +8,7 @@ enum TestSupport {
         "chirpstack-v4": [], "chirpstack-v3": [], "tts-v3": [], "thingpark": [],
         "zigbee2mqtt": ["base_topic"],
         "tasmota": ["full_topic"],
-        "shelly": [],
+        "shelly": ["device"],
         "senml": ["device"],
         "json": ["device", "device_path", "time_path", "fields", "prefix"],
         "value": ["device", "field", "unit"],

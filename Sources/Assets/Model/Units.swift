@@ -110,9 +110,21 @@ public enum Units {
         return table
     }()
 
+    /// The same table under the exact spellings, so that the common case skips trimming and lowercasing
+    /// (this lookup runs for every stored reading).
+    private static let exactTable: [String: UnitDefinition] = {
+        var exact: [String: UnitDefinition] = [:]
+        for (spelling, definition) in table {
+            exact[spelling] = definition
+            exact[definition.symbol] = definition
+        }
+        return exact
+    }()
+
     /// The definition of a unit symbol, case-insensitively, or `nil` for an unknown unit.
     public static func definition(_ symbol: String) -> UnitDefinition? {
-        table[symbol.trimmingCharacters(in: .whitespaces).lowercased()]
+        if let definition = exactTable[symbol] { return definition }
+        return table[symbol.trimmingCharacters(in: .whitespaces).lowercased()]
     }
 
     /// The canonical unit for a given unit symbol (`kWh` → `Wh`), or `nil` if unknown.

@@ -6,6 +6,8 @@
 ///   `switch:0.aenergy.total`);
 /// - `{prefix}/events/rpc`: `NotifyStatus`/`NotifyFullStatus` (changed components, time `params.ts`), `NotifyEvent`
 ///   (button presses and the like, not readings);
+/// - `{prefix}/status`: every component's status at once, the device's answer to the `status_update` command on
+///   `{prefix}/command` (time `sys.unixtime`);
 /// - `{prefix}/online`: `true`/`false`.
 ///
 /// Gen1 (`shellies/{id}/…`, one plain value per topic): the field is the levels after the id joined with dots
@@ -26,6 +28,10 @@ public struct ShellyDecoder: PayloadDecoder {
 
     /// Gen1 last levels whose plain value is an energy counter in watt-minutes.
     static let gen1EnergyLevels: Set<String> = ["energy", "returned_energy"]
+
+    /// A device publishes its uptime as `ts` until SNTP has set its clock (`"ts":1.61` right after boot); such a
+    /// time is not a date, so the receive time is better. 2001-01-01T00:00:00Z, as for Tasmota.
+    static let earliestPlausibleTime: Int64 = 978_307_200_000
 
     public init() {}
 
@@ -55,6 +61,10 @@ public struct ShellyDecoder: PayloadDecoder {
         if levels[0] == "shellies" {
             return try gen1(levels: levels, topic: topic, payload: payload, context: context)
         }
+        if count >= 2, levels[count - 1] == "status" {
+            let device = try Self.device(levels[..<(count - 1)], topic: topic)
+            return try fullStatus(device: device, payload: payload, context: context)
+        }
         if count >= 2, levels[count - 1] == "online" {
             let device = try Self.device(levels[..<(count - 1)], topic: topic)
             return [DecodedMessage(deviceID: device, status: try Self.online(payload))]
@@ -63,7 +73,7 @@ public struct ShellyDecoder: PayloadDecoder {
         if count >= 2, levels[count - 1] == "rpc" || levels[count - 1] == "command" || levels[count - 2] == "debug" {
             return []
         }
-        throw DecodeError("topic '\(topic)' is not a Shelly topic (expected {prefix}/status/{component}, {prefix}/events/rpc, {prefix}/online or shellies/{id}/…)")
+        throw DecodeError("topic '\(topic)' is not a Shelly topic (expected {prefix}/status/{component}, {prefix}/events/rpc, {prefix}/status, {prefix}/online or shellies/{id}/…)")
     }
 
     private static func device(_ levels: ArraySlice<String>, topic: String) throws(DecodeError) -> String {
@@ -103,20 +113,46 @@ public struct ShellyDecoder: PayloadDecoder {
                 throw DecodeError("\(method) has no 'params' object")
             }
             // `ts` is epoch seconds with a fraction (1631266595.43).
-            let time = params["ts"].flatMap { TimestampParser.milliseconds(from: $0, timeZone: context.timeZone) }
-            var observations: [Observation] = []
-            for key in params.keys.sorted() where key != "ts" {
-                guard let status = params[key], case .object = status else { continue }
-                observations += Self.observations(component: key, status: status, context: context)
-            }
+            let observations = Self.observations(components: params, context: context)
             guard !observations.isEmpty else { return [] }
-            return [DecodedMessage(deviceID: device, time: time, observations: observations)]
+            return [DecodedMessage(deviceID: device, time: Self.plausibleTime(params["ts"], context: context), observations: observations)]
         case _ where method.hasPrefix("Notify"):
             // NotifyEvent (button pushes, script events) and future notifications: events, not readings.
             return []
         default:
             throw DecodeError("events/rpc method '\(PayloadText.excerpt(method))' is not a notification (expected NotifyStatus, NotifyFullStatus or NotifyEvent)")
         }
+    }
+
+    /// `{prefix}/status`: the whole device status, keyed by component like `NotifyFullStatus`'s params. It has no
+    /// `ts`; `sys.unixtime` is the device clock when it answered (`null` until SNTP has set it).
+    private func fullStatus(device: String, payload: [UInt8], context: DecodingContext) throws(DecodeError) -> [DecodedMessage] {
+        let json = try parseJSON(payload)
+        guard case .object(let components) = json else {
+            throw DecodeError("status payload must be a JSON object of components, got \(PayloadText.kind(of: json))")
+        }
+        let observations = Self.observations(components: components, context: context)
+        guard !observations.isEmpty else { return [] }
+        let time = Self.plausibleTime(components["sys"]?["unixtime"], context: context)
+        return [DecodedMessage(deviceID: device, time: time, observations: observations)]
+    }
+
+    /// Every component of a status object (`NotifyStatus` params, a full status) in key order; other members
+    /// (`ts`) are not components.
+    static func observations(components: [String: JSONValue], context: DecodingContext) -> [Observation] {
+        var observations: [Observation] = []
+        for key in components.keys.sorted() {
+            guard let status = components[key], case .object = status else { continue }
+            observations += Self.observations(component: key, status: status, context: context)
+        }
+        return observations
+    }
+
+    /// A device time in milliseconds, or `nil` when absent or from a clock that was never set.
+    static func plausibleTime(_ value: JSONValue?, context: DecodingContext) -> Int64? {
+        guard let value, let time = TimestampParser.milliseconds(from: value, timeZone: context.timeZone),
+              time >= earliestPlausibleTime else { return nil }
+        return time
     }
 
     /// One component's status flattened under its key; `wifi` contributes only its signal strength.
@@ -127,8 +163,18 @@ public struct ShellyDecoder: PayloadDecoder {
             return [Observation(field: component + ".rssi", value: .number(value))]
         }
         guard measuringComponents.contains(type) else { return [] }
+        var status = removingEnergyHistory(status, depth: 0)
+        if type == "devicepower" { status = removingBatteryOnExternalPower(status) }
         let flattener = JSONFlattener(timeZone: context.timeZone, skippedKeys: componentMetadataKeys)
-        return flattener.observations(from: removingEnergyHistory(status, depth: 0), prefix: component)
+        return flattener.observations(from: status, prefix: component)
+    }
+
+    /// A battery device powered over USB (Plus H&T with its USB adapter) still reports a battery, as
+    /// `{"V":0.43,"percent":0}`: that is no battery at all, not an empty one that needs replacing.
+    private static func removingBatteryOnExternalPower(_ status: JSONValue) -> JSONValue {
+        guard case .object(var members) = status, status["external"]?["present"]?.boolValue == true else { return status }
+        members["battery"] = nil
+        return .object(members)
     }
 
     /// The status without `by_minute`/`minute_ts` (inside `aenergy`, `ret_aenergy`): per-minute history that

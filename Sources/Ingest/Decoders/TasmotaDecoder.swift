@@ -3,7 +3,8 @@
 /// The device id is Tasmota's `%topic%`.
 ///
 /// Option `full_topic` (default `%prefix%/%topic%/`) is the device's FullTopic, e.g.
-/// `emoncms/ch2i/factory/%topic%/%prefix%/`; the level after it is the message kind (`SENSOR`, `STATE`…).
+/// `emoncms/ch2i/factory/%topic%/%prefix%/` or, without a prefix level, `%topic%/`; the level after it is the
+/// message kind (`SENSOR`, `STATE`…). A Zigbee bridge's `ZbReceived` reports become one message per Zigbee device.
 public struct TasmotaDecoder: PayloadDecoder {
     public static let defaultFullTopic = "%prefix%/%topic%/"
 
@@ -13,6 +14,9 @@ public struct TasmotaDecoder: PayloadDecoder {
 
     /// Payload keys that describe the message rather than measure anything.
     static let metadataKeys: Set<String> = ["Time", "Epoch", "TempUnit", "PressureUnit", "SpeedUnit"]
+
+    /// Members of a `ZbReceived` report that identify the Zigbee device rather than measure anything.
+    static let zigbeeMetadataKeys: Set<String> = ["Device", "Name", "Endpoint"]
 
     /// Before NTP synchronisation Tasmota counts from 1970-01-01; such a time is the uptime, not the clock,
     /// so the receive time is better. 2001-01-01T00:00:00Z.
@@ -51,7 +55,7 @@ public struct TasmotaDecoder: PayloadDecoder {
         default:
             // SENSOR, and whatever else a driver publishes under tele (RESULT from RF/IR bridges, MARGINS…).
             let members = try object(payload, route)
-            return message(route.device, members, context: context)
+            return zigbeeMessages(route, members, context: context) ?? message(route.device, members, context: context)
         }
     }
 
@@ -120,6 +124,32 @@ public struct TasmotaDecoder: PayloadDecoder {
         let observations = readings(members, context: context).filter { keep($0.field) }
         guard !observations.isEmpty else { return [] }
         return [DecodedMessage(deviceID: device, time: Self.time(members, context: context), observations: observations)]
+    }
+
+    /// `{"ZbReceived":{"0x19D0":{"Name":…,"Temperature":24.42,…}}}` from a Zigbee bridge: one message per Zigbee
+    /// device, so that a room sensor's fields are `Temperature` whichever bridge heard it and whatever its address.
+    /// The device id is the one SetOption89 would put in the topic, `{bridge}/19D0`; when the topic already names
+    /// the sub-device (SetOption89 on), it is the topic's. `nil` when the payload is not a Zigbee report.
+    private func zigbeeMessages(_ route: TasmotaFullTopic.Route, _ members: [String: JSONValue],
+                                context: DecodingContext) -> [DecodedMessage]? {
+        guard case .object(let reports)? = members["ZbReceived"] else { return nil }
+        let flattener = JSONFlattener(timeZone: context.timeZone, skippedKeys: Self.zigbeeMetadataKeys)
+        var messages: [DecodedMessage] = []
+        for key in reports.keys.sorted() {
+            guard let report = reports[key], case .object = report else { continue }
+            let observations = flattener.observations(from: report)
+            guard !observations.isEmpty else { continue }
+            let device = route.hasSubdevice && reports.count == 1 ? route.device : route.device + "/" + Self.zigbeeAddress(key)
+            messages.append(DecodedMessage(deviceID: device, observations: observations))
+        }
+        return messages
+    }
+
+    /// `0x19D0` → `19D0`, as SetOption89 writes short addresses in topics; a friendly name (SetOption83) is kept.
+    static func zigbeeAddress(_ key: String) -> String {
+        let hex = key.dropFirst(2)
+        guard key.hasPrefix("0x"), !hex.isEmpty, hex.allSatisfy(\.isHexDigit) else { return key }
+        return String(hex)
     }
 
     /// Every leaf except the metadata keys, with the unit that `TempUnit`/`PressureUnit`/`SpeedUnit` declares
@@ -191,6 +221,10 @@ private struct UnitDeclarations {
 
 /// A Tasmota FullTopic such as `%prefix%/%topic%/`: which level holds the prefix (tele/stat/cmnd) and which the
 /// device's topic. Tasmota also accepts `%hostname%` and `%id%` (the MAC) as the device's part.
+///
+/// A FullTopic may leave `%prefix%` out (`%topic%/`, seen on Linky TIC readers): Tasmota then publishes
+/// `teleinfo/SENSOR` and `teleinfo/RESULT`, and subscribes to `teleinfo/cmnd/…`, appending the prefix only to
+/// command topics. The message kind then tells telemetry from status replies.
 struct TasmotaFullTopic: Sendable {
     /// One level of the template: literal text, or a token with optional literal text around it (`dev-%topic%`).
     enum Level: Sendable {
@@ -204,6 +238,8 @@ struct TasmotaFullTopic: Sendable {
         var device: String
         /// The last level: `SENSOR`, `STATE`, `LWT`, `RESULT`, `POWER1`, `STATUS8`…
         var kind: String
+        /// Whether levels after the template name a sub-device (`tele/bridge/8A9C/SENSOR`, SetOption89).
+        var hasSubdevice = false
     }
 
     static let tokens: Set<String> = ["prefix", "topic", "hostname", "id"]
@@ -218,9 +254,6 @@ struct TasmotaFullTopic: Sendable {
             levels.append(try Self.parseLevel(level, template: text))
         }
         let names = levels.compactMap { if case .token(let name, _, _) = $0 { name } else { nil } }
-        guard names.contains("prefix") else {
-            throw DecodeError("option full_topic '\(text)' has no %prefix%")
-        }
         guard names.contains(where: { $0 != "prefix" }) else {
             throw DecodeError("option full_topic '\(text)' has no %topic%, %hostname% or %id%")
         }
@@ -266,13 +299,26 @@ struct TasmotaFullTopic: Sendable {
                 captured[name] = String(part.dropFirst(before.count).dropLast(after.count))
             }
         }
-        let extra = parts[levels.count..<(parts.count - 1)]
+        var extra = parts[levels.count..<(parts.count - 1)]
         guard let kind = parts.last, !kind.isEmpty, !extra.contains(where: \.isEmpty) else {
             throw DecodeError("topic '\(topic)' has an empty level after full_topic '\(text)'")
         }
+        var prefix = captured["prefix"]
+        if prefix == nil, extra.first == "cmnd" {
+            // Without %prefix% in the FullTopic, Tasmota appends it to command topics only.
+            prefix = "cmnd"
+            extra = extra.dropFirst()
+        }
         let own = captured["topic"] ?? captured["hostname"] ?? captured["id"] ?? ""
         let device = ([own] + extra).joined(separator: "/")
-        return Route(prefix: captured["prefix"] ?? "", device: device, kind: kind)
+        return Route(prefix: prefix ?? Self.impliedPrefix(kind: kind), device: device, kind: kind, hasSubdevice: !extra.isEmpty)
+    }
+
+    /// The prefix Tasmota would have written for a message kind: command replies and relay states are `stat`,
+    /// everything else (SENSOR, STATE, LWT, INFO…) is `tele`. RESULT decodes the same either way.
+    static func impliedPrefix(kind: String) -> String {
+        if kind == "RESULT" || kind.hasPrefix("STATUS") || TasmotaDecoder.isPower(kind) { return "stat" }
+        return "tele"
     }
 }
 

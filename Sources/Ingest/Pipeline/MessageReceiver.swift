@@ -24,6 +24,8 @@ public final class MessageReceiver: @unchecked Sendable {
     private var recentIndex = 0
     private var recentCounts: [UInt64: Int] = [:]
     private var resynchronising = false
+    // Topics repeat (one or a few per device): remember which subscription each matched.
+    private var subscriptionByTopic: [String: String] = [:]
 
     public init(journal: Journal, subscriptions: [Subscription], counters: IngestCounters, logger: Logger, retryDelay: TimeInterval = 1) {
         self.journal = journal
@@ -45,7 +47,7 @@ public final class MessageReceiver: @unchecked Sendable {
 
     /// Handles one message on the MQTT thread.
     public func receive(_ message: MQTTMessage) {
-        let name = subscriptions.first { MQTTTopic.matches($0.filter, message.topic) }?.name ?? subscriptions.first?.name ?? "unknown"
+        let name = subscriptionName(for: message.topic)
         let record = JournalRecord(receivedAt: Int64(Date().timeIntervalSince1970 * 1000), subscription: name,
                                    topic: message.topic, payload: message.payload)
         let hash = record.contentHash
@@ -74,6 +76,14 @@ public final class MessageReceiver: @unchecked Sendable {
         }
         if attempts > 0 { logger.notice("journal writable again", metadata: ["after_attempts": "\(attempts)"]) }
         remember(hash)
+    }
+
+    private func subscriptionName(for topic: String) -> String {
+        if let name = subscriptionByTopic[topic] { return name }
+        let name = subscriptions.first { MQTTTopic.matches($0.filter, topic) }?.name ?? subscriptions.first?.name ?? "unknown"
+        if subscriptionByTopic.count >= 100_000 { subscriptionByTopic.removeAll(keepingCapacity: true) }
+        subscriptionByTopic[topic] = name
+        return name
     }
 
     private func remember(_ hash: UInt64) {

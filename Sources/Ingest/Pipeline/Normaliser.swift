@@ -34,11 +34,15 @@ public struct Normaliser: Sendable {
 
     public func normalise(_ message: DecodedMessage, profile: DeviceProfile, receivedAt: Int64) -> NormalisedMessage {
         var result = NormalisedMessage()
+        // Index the observations by field once: profiles have a dozen mappings, messages a few dozen fields.
+        var byField: [String: [Int]] = [:]
+        for (index, observation) in message.observations.enumerated() { byField[observation.field, default: []].append(index) }
         var consumed = Set<String>()
         for mapping in profile.metrics {
-            guard let field = mapping.fields.first(where: { name in message.observations.contains { $0.field == name } }) else { continue }
+            guard let field = mapping.fields.first(where: { byField[$0] != nil }), let indices = byField[field] else { continue }
             consumed.insert(field)
-            for observation in message.observations where observation.field == field {
+            for index in indices {
+                let observation = message.observations[index]
                 guard let coerced = ValueCoercion.coerce(observation.value, states: mapping.states, isState: mapping.kind == .state) else {
                     result.invalidFields.append("\(field)=\(Self.describe(observation.value)) is not a number (metric \(mapping.metric))")
                     continue
@@ -54,9 +58,7 @@ public struct Normaliser: Sendable {
                                                          time: time, value: value, timeFromReceipt: stated != time))
             }
         }
-        var unmapped = Set<String>()
-        for observation in message.observations where !consumed.contains(observation.field) { unmapped.insert(observation.field) }
-        result.unmappedFields = unmapped.sorted()
+        result.unmappedFields = byField.keys.filter { !consumed.contains($0) }.sorted()
         return result
     }
 

@@ -206,7 +206,8 @@ struct ShellyDecoderTests {
     @Test("topics outside the Shelly layouts and malformed statuses are rejected")
     func rejected() {
         #expect(rejection("capteur", "1")
-            == "topic 'capteur' is not a Shelly topic (expected {prefix}/status/{component}, {prefix}/events/rpc, {prefix}/online or shellies/{id}/…)")
+            == "topic 'capteur' is not a Shelly topic (expected {prefix}/status/{component}, {prefix}/events/rpc, {prefix}/status, {prefix}/online or shellies/{id}/…)")
+        #expect(rejection("x/status", "[1]") == "status payload must be a JSON object of components, got an array")
         #expect(rejection("x/status/switch:0", "[1]") == "status/switch:0 payload must be a JSON object, got an array")
         #expect(rejection("/status/switch:0", "{}") == "topic '/status/switch:0' has an empty level in the device prefix")
         #expect(rejection("shellies/x", "1") == "topic 'shellies/x' has no device id and value after shellies/")
@@ -224,7 +225,7 @@ struct ShellyDecoderTests {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return UInt8(truncatingIfNeeded: state >> 33)
         }
-        let topics = ["a/status/switch:0", "a/events/rpc", "a/online", "shellies/a/relay/0/power", "shellies/a/online",
+        let topics = ["a/status/switch:0", "a/events/rpc", "a/status", "a/online", "shellies/a/relay/0/power", "shellies/a/online",
                       "shellies", "status/x", "/", "", "shellies//"]
         for name in names {
             let payload = try Self.fixture(name)

@@ -9,9 +9,13 @@ import Glibc
 final class GatewayFixture: @unchecked Sendable {
     let directory: String
     let broker: MosquittoBroker
+    private let ownsBroker: Bool
     private(set) var gateway: ChildProcess?
-    var databasePath: String { directory + "/var/gateway.sqlite" }
+    let databasePath: String
     var configPath: String { directory + "/config.yaml" }
+    var gatewayLogPath: String { directory + "/gateway.log" }
+    /// The gateway's log so far (all its runs).
+    var gatewayLog: String { (try? String(contentsOfFile: gatewayLogPath, encoding: .utf8)) ?? "" }
 
     /// The `pmc-gateway` executable built next to the test bundle (override with PMC_GATEWAY_BIN).
     static var executable: String {
@@ -27,11 +31,27 @@ final class GatewayFixture: @unchecked Sendable {
         return packageRoot.appendingPathComponent(".build/debug/pmc-gateway").path
     }
 
-    init(name: String, subscriptions: String, inventory: String, profiles: [String: String], extraMQTT: String = "") throws {
+    /// - Parameters:
+    ///   - extraMQTT: more lines of the `mqtt:` section, each indented by two spaces (`  protocol: "5"`).
+    ///   - host: `mqtt.host`.
+    ///   - database, journal: `storage` paths, relative to the fixture's folder.
+    ///   - broker: a broker to share with another fixture (two gateways, one broker); by default the fixture
+    ///     starts its own, configured by `brokerListenerOptions` and `brokerAccess` (see `MosquittoBroker`).
+    init(name: String, subscriptions: String, inventory: String, profiles: [String: String], extraMQTT: String = "",
+         host: String = "127.0.0.1", database: String = "var/gateway.sqlite", journal: String = "var/journal",
+         broker sharedBroker: MosquittoBroker? = nil, brokerListenerOptions: String = "",
+         brokerAccess: String = "allow_anonymous true") throws {
         directory = NSTemporaryDirectory() + "pmc-\(name)-\(UUID().uuidString.prefix(8))"
+        databasePath = directory + "/" + database
         try FileManager.default.createDirectory(atPath: directory + "/profiles", withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: directory + "/broker", withIntermediateDirectories: true)
-        broker = try MosquittoBroker(directory: directory + "/broker")
+        if let sharedBroker {
+            broker = sharedBroker
+            ownsBroker = false
+        } else {
+            try FileManager.default.createDirectory(atPath: directory + "/broker", withIntermediateDirectories: true)
+            broker = try MosquittoBroker(directory: directory + "/broker", listenerOptions: brokerListenerOptions, access: brokerAccess)
+            ownsBroker = true
+        }
         for (id, yaml) in profiles {
             try yaml.write(toFile: directory + "/profiles/\(id).yaml", atomically: true, encoding: .utf8)
         }
@@ -41,7 +61,7 @@ final class GatewayFixture: @unchecked Sendable {
               name: Testville
               timezone: Europe/Paris
             mqtt:
-              host: 127.0.0.1
+              host: \(host)
               port: \(broker.port)
               client_id: pmc-gateway-\(name)
               keepalive: 10
@@ -51,8 +71,8 @@ final class GatewayFixture: @unchecked Sendable {
             subscriptions:
             \(subscriptions)
             storage:
-              database: var/gateway.sqlite
-              journal: var/journal
+              database: \(database)
+              journal: \(journal)
             inventory: inventory.yaml
             profiles: profiles
             log_level: info
@@ -62,28 +82,36 @@ final class GatewayFixture: @unchecked Sendable {
 
     deinit {
         gateway?.kill(signal: SIGKILL)
-        broker.stop()
+        if ownsBroker { broker.stop() }
         if ProcessInfo.processInfo.environment["PMC_KEEP_TEST_DIRS"] == nil {
             try? FileManager.default.removeItem(atPath: directory)
         }
     }
 
     /// Starts the gateway and waits until it is subscribed (its connection is visible in its log).
-    func startGateway() throws {
-        let process = try ChildProcess(executable: Self.executable, arguments: ["run", "--config", configPath],
-                                       logPath: directory + "/gateway.log")
-        gateway = process
+    /// - Parameters:
+    ///   - environment: added to the gateway's environment (e.g. the variable named by `password_env`).
+    ///   - waitUntilConnected: false to return once started, for a gateway that cannot connect yet.
+    func startGateway(environment: [String: String] = [:], waitUntilConnected: Bool = true) throws {
         let connectedBefore = connectionCount()
-        try eventually(timeout: 30, "gateway connected to the broker (log: \(directory)/gateway.log)") {
-            guard process.isRunning else { throw TestFailure("gateway exited:\n\(process.log.suffix(3000))") }
-            return connectionCount() > connectedBefore
+        let process = try ChildProcess(executable: Self.executable, arguments: ["run", "--config", configPath],
+                                       logPath: gatewayLogPath, environment: environment)
+        gateway = process
+        if waitUntilConnected { try waitForConnection(after: connectedBefore) }
+    }
+
+    /// Waits until the gateway's log shows more than `count` connections, then for its SUBACK.
+    func waitForConnection(after count: Int, timeout: TimeInterval = 30) throws {
+        try eventually(timeout: timeout, "gateway connected to the broker (log: \(gatewayLogPath))") {
+            guard let process = gateway, process.isRunning else { throw TestFailure("gateway exited:\n\(gatewayLog.suffix(3000))") }
+            return connectionCount() > count
         }
         usleep(200_000) // the SUBACK follows the CONNACK
     }
 
-    private func connectionCount() -> Int {
-        ((try? String(contentsOfFile: directory + "/gateway.log", encoding: .utf8)) ?? "")
-            .components(separatedBy: "connected to broker").count - 1
+    /// How many times the gateway's log says it connected to the broker.
+    func connectionCount() -> Int {
+        gatewayLog.components(separatedBy: "connected to broker").count - 1
     }
 
     func killGateway() {

@@ -8,6 +8,11 @@ final class MosquittoBroker: @unchecked Sendable {
     let port: Int
     let directory: String
     private(set) var process: ChildProcess?
+    /// Lines right after the `listener` line, for that listener (`cafile`, `certfile`, `keyfile`,
+    /// `require_certificate`…). Takes effect at the next `start()`/`restart()`.
+    var listenerOptions: String
+    /// Broker-wide lines replacing `allow_anonymous true` (e.g. `allow_anonymous false` + `password_file`).
+    var access: String
 
     static var executable: String {
         for path in ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"] where FileManager.default.isExecutableFile(atPath: path) {
@@ -16,12 +21,19 @@ final class MosquittoBroker: @unchecked Sendable {
         return "/usr/sbin/mosquitto"
     }
 
-    init(directory: String) throws {
+    init(directory: String, listenerOptions: String = "", access: String = "allow_anonymous true") throws {
         self.directory = directory
         self.port = try freePort()
+        self.listenerOptions = listenerOptions
+        self.access = access
+        try start()
+    }
+
+    private func writeConfig() throws {
         let config = """
             listener \(port) 127.0.0.1
-            allow_anonymous true
+            \(listenerOptions)
+            \(access)
             # Started as root (CI), mosquitto would switch to the `mosquitto` user, who cannot write here.
             user \(ProcessInfo.processInfo.userName)
             persistence true
@@ -37,13 +49,17 @@ final class MosquittoBroker: @unchecked Sendable {
             log_type notice
             """
         try config.write(toFile: directory + "/mosquitto.conf", atomically: true, encoding: .utf8)
-        try start()
     }
 
     func start() throws {
-        process = try ChildProcess(executable: Self.executable, arguments: ["-c", directory + "/mosquitto.conf"],
-                                   logPath: directory + "/broker.out")
-        try eventually(timeout: 10, "mosquitto listening on \(port)") { canConnect(port: port) }
+        try writeConfig()
+        let process = try ChildProcess(executable: Self.executable, arguments: ["-c", directory + "/mosquitto.conf"],
+                                       logPath: directory + "/broker.out")
+        self.process = process
+        try eventually(timeout: 10, "mosquitto listening on \(port)") {
+            guard process.isRunning else { throw TestFailure("mosquitto exited:\n\(process.log.suffix(2000))\n\(log.suffix(2000))") }
+            return canConnect(port: port)
+        }
     }
 
     /// Stops the broker gracefully (it saves its persistence file), as a service restart would.
@@ -57,6 +73,14 @@ final class MosquittoBroker: @unchecked Sendable {
         stop()
         try start()
     }
+
+    /// SIGHUP: mosquitto reloads its password file (and other reloadable settings) without dropping clients.
+    func reload() {
+        process?.kill(signal: SIGHUP)
+    }
+
+    /// The broker's own log (connections, refusals, TLS errors).
+    var log: String { (try? String(contentsOfFile: directory + "/broker.log", encoding: .utf8)) ?? "" }
 
     deinit { process?.kill(signal: SIGKILL) }
 }

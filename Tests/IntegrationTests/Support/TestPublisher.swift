@@ -7,10 +7,33 @@ final class TestPublisher: @unchecked Sendable {
     private let lock = NSLock()
     private var acknowledged = 0
 
-    init(port: Int, clientID: String = "test-publisher-\(UUID().uuidString.prefix(8))") throws {
+    /// TLS files for a publisher on a TLS listener: the CA that signed the broker's certificate, and a client
+    /// certificate and key when the broker requires one.
+    struct TLS {
+        var caFile: String
+        var certificateFile: String?
+        var keyFile: String?
+    }
+
+    /// - Parameters:
+    ///   - tls: connect with TLS, verifying the broker's certificate against `tls.caFile`.
+    ///   - username, password: credentials for a broker without anonymous access.
+    init(port: Int, clientID: String = "test-publisher-\(UUID().uuidString.prefix(8))", tls: TLS? = nil,
+         username: String? = nil, password: String? = nil) throws {
         mosquitto_lib_init()
         guard let mosq = mosquitto_new(clientID, true, nil) else { throw TestFailure("mosquitto_new failed") }
         handle = mosq
+        if let username, mosquitto_username_pw_set(mosq, username, password) != MOSQ_ERR_SUCCESS.rawValue {
+            mosquitto_destroy(mosq)
+            throw TestFailure("publisher: cannot set credentials")
+        }
+        if let tls {
+            let rc = mosquitto_tls_set(mosq, tls.caFile, nil, tls.certificateFile, tls.keyFile, nil)
+            guard rc == MOSQ_ERR_SUCCESS.rawValue else {
+                mosquitto_destroy(mosq)
+                throw TestFailure("publisher: TLS setup failed: \(String(cString: mosquitto_strerror(rc)))")
+            }
+        }
         mosquitto_user_data_set(mosq, Unmanaged.passUnretained(self).toOpaque())
         mosquitto_publish_callback_set(mosq) { _, userdata, _ in
             guard let userdata else { return }
@@ -18,9 +41,10 @@ final class TestPublisher: @unchecked Sendable {
             publisher.lock.withLock { publisher.acknowledged += 1 }
         }
         mosquitto_reconnect_delay_set(mosq, 1, 2, false)
-        guard mosquitto_connect(mosq, "127.0.0.1", Int32(port), 30) == MOSQ_ERR_SUCCESS.rawValue else {
+        let rc = mosquitto_connect(mosq, "127.0.0.1", Int32(port), 30)
+        guard rc == MOSQ_ERR_SUCCESS.rawValue else {
             mosquitto_destroy(mosq)
-            throw TestFailure("publisher cannot connect to 127.0.0.1:\(port)")
+            throw TestFailure("publisher cannot connect to 127.0.0.1:\(port): \(String(cString: mosquitto_strerror(rc)))")
         }
         mosquitto_loop_start(mosq)
     }
