@@ -19,6 +19,8 @@ public struct ShellyDecoder: PayloadDecoder {
         "switch", "cover", "input", "light", "rgb", "rgbw", "cct",
         "em", "emdata", "em1", "em1data", "pm1",
         "temperature", "humidity", "illuminance", "devicepower", "voltmeter", "smoke", "flood", "bthomesensor",
+        // Virtual components: scripts and thermostats (e.g. LinkedGo ST1820) publish their values there.
+        "boolean", "number", "enum",
     ]
 
     /// Keys inside a component that are not readings: the component's own index, what caused the last change

@@ -41,10 +41,12 @@ public final class MessageProcessor {
         let fallback = fallbackFormat.flatMap { PayloadFormat(rawValue: $0) }.flatMap { SubscriptionRoute(Subscription(name: record.subscription, topic: "#", format: $0.rawValue)) }
         guard let route = routes[record.subscription] ?? fallback else {
             try reject(record, writer: writer, reason: "no subscription named '\(record.subscription)' in the configuration (it was removed since the message was received)")
+            writer.count(Outcome.rejected.counter)
             return
         }
         guard record.payload.count <= Self.maximumPayloadSize else {
             try reject(record, writer: writer, reason: "payload of \(record.payload.count) bytes exceeds the \(Self.maximumPayloadSize)-byte limit")
+            writer.count(Outcome.rejected.counter)
             return
         }
         let context = DecodingContext(timeZone: timeZone, receivedAt: record.receivedAt, options: route.subscription.options)
@@ -53,12 +55,14 @@ public final class MessageProcessor {
             messages = try route.decoder.decode(topic: record.topic, payload: record.payload, context: context)
         } catch {
             try reject(record, writer: writer, reason: "\(route.format.rawValue): \(error.reason)")
+            writer.count(Outcome.rejected.counter)
             return
         }
         if messages.isEmpty {
-            writer.count("messages_ignored")
+            writer.count(Outcome.ignored.counter)
             return
         }
+        var storedSomething = false
         var keptPending = Set<String>()
         var problems: [String] = []
         var rejectedDevice: String?
@@ -70,6 +74,7 @@ public final class MessageProcessor {
             }
             if let status = message.status {
                 try writer.recordStatus(device: device, status: status.rawValue, at: message.time ?? record.receivedAt)
+                storedSomething = true
             }
             guard let profileID = device.profile else {
                 writer.recordSeen(device: device, at: record.receivedAt)
@@ -90,6 +95,7 @@ public final class MessageProcessor {
                 try writer.insertReading(device: device, metric: reading.metric, unit: reading.unit, kind: reading.kind.rawValue,
                                          time: reading.time, value: reading.value, receivedAt: record.receivedAt,
                                          timeFromReceipt: reading.timeFromReceipt)
+                storedSomething = true
             }
             if !normalised.invalidFields.isEmpty {
                 problems.append(contentsOf: normalised.invalidFields)
@@ -103,6 +109,16 @@ public final class MessageProcessor {
             // Keep the message: part or all of it could not be stored as readings.
             try reject(record, writer: writer, reason: problems.joined(separator: "; "), deviceKey: rejectedDevice)
         }
+        let outcome: Outcome = !problems.isEmpty ? (storedSomething ? .partlyRejected : .rejected)
+            : storedSomething ? .stored : !keptPending.isEmpty ? .pending : .ignored
+        writer.count(outcome.counter)
+    }
+
+    /// What became of one message; exactly one outcome counter is incremented per message, so that
+    /// `messages_received` equals the sum of the outcome counters.
+    enum Outcome: String {
+        case stored, partlyRejected = "partly_rejected", rejected, pending, ignored
+        var counter: String { "outcome_\(rawValue)" }
     }
 
     private func reject(_ record: JournalRecord, writer: ReadingWriter, reason: String, deviceKey: String? = nil) throws {

@@ -39,7 +39,14 @@ public struct Normaliser: Sendable {
         for (index, observation) in message.observations.enumerated() { byField[observation.field, default: []].append(index) }
         var consumed = Set<String>()
         for mapping in profile.metrics {
-            guard let field = mapping.fields.first(where: { byField[$0] != nil }), let indices = byField[field] else { continue }
+            guard let field = mapping.fields.first(where: { byField[$0] != nil }), let indices = byField[field] else {
+                // Tasmota sends per-phase or per-tariff values as an array (`"Total":[1.2,3.4,5.6]`): the field
+                // then arrives as `Total.0`, `Total.1`…, and the metric is their sum.
+                if let sum = Self.summedArray(mapping, byField: byField, message: message, receivedAt: receivedAt, consumed: &consumed) {
+                    result.readings.append(sum)
+                }
+                continue
+            }
             consumed.insert(field)
             for index in indices {
                 let observation = message.observations[index]
@@ -74,6 +81,32 @@ public struct Normaliser: Sendable {
             return (profileDefinition.toCanonical(value), profileDefinition.quantity.canonicalUnit)
         }
         return (value, profileUnit)
+    }
+
+    static func summedArray(_ mapping: MetricMapping, byField: [String: [Int]], message: DecodedMessage, receivedAt: Int64,
+                            consumed: inout Set<String>) -> NormalisedReading? {
+        for field in mapping.fields {
+            var index = 0
+            var total = 0.0
+            var names: [String] = []
+            var time: Int64?
+            while let positions = byField["\(field).\(index)"], positions.count == 1 {
+                let observation = message.observations[positions[0]]
+                guard case .number(let value) = observation.value else { return nil }
+                total += value
+                time = observation.time ?? time
+                names.append("\(field).\(index)")
+                index += 1
+            }
+            guard index >= 2 else { continue }
+            let (value, unit) = convert(total * mapping.scale, payloadUnit: nil, profileUnit: mapping.unit)
+            let stated = time ?? message.time
+            let plausible = plausibleTime(stated, receivedAt: receivedAt)
+            consumed.formUnion(names)
+            return NormalisedReading(metric: mapping.metric, unit: unit, kind: mapping.kind, time: plausible, value: value,
+                                     timeFromReceipt: stated != plausible)
+        }
+        return nil
     }
 
     static func plausibleTime(_ time: Int64?, receivedAt: Int64) -> Int64 {

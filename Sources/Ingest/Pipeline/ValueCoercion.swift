@@ -26,6 +26,7 @@ enum ValueCoercion {
                 return Coerced(value: mapped)
             }
             if let number = parseNumber(text) { return Coerced(value: number) }
+            if let number = timestampedValue(text) { return Coerced(value: number) }
             if let withUnit = splitValueAndUnit(text) { return withUnit }
             if isState || states.isEmpty {
                 let word = text.lowercased()
@@ -44,6 +45,16 @@ enum ValueCoercion {
         guard candidate.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == 46 || $0 == 45 || $0 == 43 || $0 == 101 || $0 == 69 }),
               let value = Double(candidate), value.isFinite else { return nil }
         return value
+    }
+
+    /// Linky standard-mode values stamped with their date: `"H240213064656 03112"` (season letter, then
+    /// YYMMDDhhmmss, then the value) → 3112.
+    static func timestampedValue(_ text: String) -> Double? {
+        let parts = text.split(separator: " ", omittingEmptySubsequences: true)
+        guard parts.count == 2, let stamp = parts.first, stamp.count == 13,
+              let season = stamp.first, "EeHh".contains(season),
+              stamp.utf8.dropFirst().allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+        return parseNumber(String(parts[1]))
     }
 
     /// `"30.11 °C"` → 30.11 °C. The unit part must be short and start with a non-digit.

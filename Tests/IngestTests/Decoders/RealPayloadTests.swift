@@ -588,10 +588,17 @@ struct RealPayloadTests {
         ])
     }
 
-    @Test("Shelly notifications about MQTT connection or a thermostat's virtual boolean carry no reading",
-          arguments: ["gen2_1pm_mini_custom_prefix_notify_mqtt_only.json", "gen2_st1820_thermostat_virtual_boolean_notify.json"])
-    func shellyNoReading(_ name: String) throws {
-        #expect(try decode(ShellyDecoder(), "shelly/" + name).isEmpty)
+    @Test("A Shelly notification about its MQTT connection carries no reading")
+    func shellyNoReading() throws {
+        #expect(try decode(ShellyDecoder(), "shelly/gen2_1pm_mini_custom_prefix_notify_mqtt_only.json").isEmpty)
+    }
+
+    @Test("A thermostat's virtual boolean component is kept as a reading at the notification's time")
+    func shellyVirtualComponent() throws {
+        let message = try single(ShellyDecoder(), "shelly/gen2_st1820_thermostat_virtual_boolean_notify.json")
+        #expect(message.deviceID == "st1820-8cbfeaa6eba0")
+        #expect(message.time == 1_759_928_007_860)
+        #expect(fields(message) == ["boolean:200.value": .bool(false)])
     }
 
     @Test("Shelly Plus 1 NotifyStatus with only the device temperature")

@@ -65,4 +65,17 @@ struct NormaliserTests {
         let readings = Normaliser().normalise(message, profile: profile, receivedAt: received).readings
         #expect(readings.map(\.time) == [received - 120_000, received - 60_000])
     }
+
+    @Test("an array of per-phase values is summed into the mapped metric")
+    func perPhaseArraySummed() {
+        let message = DecodedMessage(deviceID: "d", observations: [
+            Observation(field: "ENERGY.Total.0", value: .number(1.5)),
+            Observation(field: "ENERGY.Total.1", value: .number(2.25)),
+            Observation(field: "ENERGY.Total.2", value: .number(0.25)),
+        ])
+        let result = Normaliser().normalise(message, profile: profile, receivedAt: received)
+        #expect(result.readings.map(\.value) == [4000])
+        #expect(result.readings.first?.unit == "Wh")
+        #expect(result.unmappedFields.isEmpty)
+    }
 }

@@ -15,6 +15,12 @@ struct ValueCoercionTests {
         #expect(ValueCoercion.coerce(.string("1.2kWh"), states: [:], isState: false) == .init(value: 1.2, unit: "kWh"))
     }
 
+    @Test("Linky values stamped with their date keep the value")
+    func linkyTimestampedValue() {
+        #expect(ValueCoercion.coerce(.string("H240213064656 03112"), states: [:], isState: false)?.value == 3112)
+        #expect(ValueCoercion.coerce(.string("E231201180000 00000"), states: [:], isState: false)?.value == 0)
+    }
+
     @Test("states from the profile, then common words")
     func states() {
         #expect(ValueCoercion.coerce(.string("HP.."), states: ["HC..": 0, "HP..": 1], isState: true)?.value == 1)

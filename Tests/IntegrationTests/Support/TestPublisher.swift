@@ -57,7 +57,11 @@ final class TestPublisher: @unchecked Sendable {
 
     /// Publishes at QoS 1 (the broker's PUBACK is counted in `acknowledgedCount`).
     func publish(_ topic: String, _ payload: String, qos: Int32 = 1, retain: Bool = false) throws {
-        let bytes = Array(payload.utf8)
+        try publishBytes(topic, Array(payload.utf8), qos: qos, retain: retain)
+    }
+
+    /// Publishes raw bytes (not necessarily UTF-8) at QoS 1.
+    func publishBytes(_ topic: String, _ bytes: [UInt8], qos: Int32 = 1, retain: Bool = false) throws {
         var rc: Int32 = 0
         for _ in 0..<200 {
             rc = bytes.withUnsafeBytes { mosquitto_publish(handle, nil, topic, Int32($0.count), $0.baseAddress, qos, retain) }
