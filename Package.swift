@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "AssetsTests", dependencies: ["Assets"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Assets", "Storage"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "SQLiteDB", "Assets"]),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest", "Assets", "Storage"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "Assets", "Storage", "MQTT", .product(name: "Logging", package: "swift-log")], resources: [.copy("Fixtures")]),
         .testTarget(name: "IntegrationTests", dependencies: ["Ingest", "Storage", "Assets", "SQLiteDB", "MQTT", "CMosquitto", "pmc-gateway"]),
     ],
     swiftLanguageModes: [.v6]

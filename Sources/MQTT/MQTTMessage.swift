@@ -4,6 +4,13 @@ public struct MQTTMessage: Sendable {
     public let payload: [UInt8]
     public let qos: Int32
     public let retain: Bool
+
+    public init(topic: String, payload: [UInt8], qos: Int32 = 1, retain: Bool = false) {
+        self.topic = topic
+        self.payload = payload
+        self.qos = qos
+        self.retain = retain
+    }
 }
 
 /// Why the client could not be set up or connected.

@@ -44,7 +44,8 @@ struct DevicesCommand: AsyncParsableCommand {
         case .table:
             for row in rows {
                 let state = row.isPending ? "PENDING (\(row.pendingMessages) messages kept; declare it in the inventory)" : "\(row.profile ?? "") → \(row.asset ?? "unbound")"
-                var line = "\(row.key)  \(state)  last seen \(GatewayContext.iso(row.lastSeen, timeZone: zone))  \(row.messageCount) msgs"
+                let heard = row.lastSeen.map { "last seen \(GatewayContext.iso($0, timeZone: zone)), \(row.messageCount) messages" } ?? "never heard from"
+                var line = "\(row.key)  \(state)  \(heard)"
                 if let status = row.status { line += "  \(status)" }
                 if let unmapped = row.unmappedFields, !row.isPending { line += "  unmapped: \(unmapped)" }
                 print(line)

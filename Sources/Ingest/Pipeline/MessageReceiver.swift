@@ -20,10 +20,11 @@ public final class MessageReceiver: @unchecked Sendable {
     private let logger: Logger
     private let retryDelay: TimeInterval
     // Only touched on the MQTT network thread (libmosquitto calls `connected()` there too).
-    private var recentOrder: [UInt64]
-    private var recentIndex = 0
-    private var recentCounts: [UInt64: Int] = [:]
+    private var history: [UInt64]          // content hashes of the last journaled messages, circular
+    private var appended = 0               // how many hashes were ever remembered (absolute index of the next)
+    private var latestIndex: [UInt64: Int] = [:]
     private var resynchronising = false
+    private var expectedIndex: Int?
     // Topics repeat (one or a few per device): remember which subscription each matched.
     private var subscriptionByTopic: [String: String] = [:]
 
@@ -33,16 +34,36 @@ public final class MessageReceiver: @unchecked Sendable {
         self.counters = counters
         self.logger = logger
         self.retryDelay = retryDelay
-        self.recentOrder = Array(repeating: 0, count: Self.rememberedMessages)
+        self.history = Array(repeating: 0, count: Self.rememberedMessages)
         // Records written by the previous process: those it had not acknowledged yet will come again.
         for hash in journal.recentHashes.suffix(Self.rememberedMessages) { remember(hash) }
     }
 
-    /// Called on each (re)connection. A broker resends the messages it has no PUBACK for first, in order,
-    /// before anything new: while arriving messages are ones already journaled, they are dropped; the first
-    /// unknown message ends the resynchronisation.
+    /// Called on each (re)connection. A broker first resends, in their original order, the messages it has no
+    /// PUBACK for. So the messages that follow a connection are redeliveries exactly while they replay a
+    /// contiguous run of the journaled history, starting at the latest occurrence of the first one; the
+    /// first message that breaks the run, or comes after the end of the history, is new.
     public func connected() {
-        resynchronising = !recentCounts.isEmpty
+        resynchronising = appended > 0
+        expectedIndex = nil
+    }
+
+    /// True when `hash` continues the replay of already-journaled messages (and is therefore a redelivery).
+    private func isRedelivery(_ hash: UInt64) -> Bool {
+        guard resynchronising else { return false }
+        let oldest = max(0, appended - history.count)
+        let index: Int?
+        if let expected = expectedIndex {
+            index = expected < appended && history[expected % history.count] == hash ? expected : nil
+        } else {
+            index = latestIndex[hash].flatMap { $0 >= oldest ? $0 : nil }
+        }
+        guard let index else {
+            resynchronising = false
+            return false
+        }
+        expectedIndex = index + 1
+        return true
     }
 
     /// Handles one message on the MQTT thread.
@@ -51,13 +72,10 @@ public final class MessageReceiver: @unchecked Sendable {
         let record = JournalRecord(receivedAt: Int64(Date().timeIntervalSince1970 * 1000), subscription: name,
                                    topic: message.topic, payload: message.payload)
         let hash = record.contentHash
-        if resynchronising {
-            if recentCounts[hash] != nil {
-                counters.increment("messages_redelivered_dropped")
-                logger.debug("dropped a redelivered message already journaled", metadata: ["topic": "\(message.topic)"])
-                return
-            }
-            resynchronising = false
+        if isRedelivery(hash) {
+            counters.increment("messages_redelivered_dropped")
+            logger.debug("dropped a redelivered message already journaled", metadata: ["topic": "\(message.topic)"])
+            return
         }
         var attempts = 0
         while true {
@@ -87,12 +105,12 @@ public final class MessageReceiver: @unchecked Sendable {
     }
 
     private func remember(_ hash: UInt64) {
-        let evicted = recentOrder[recentIndex]
-        if evicted != 0 {
-            if let count = recentCounts[evicted], count > 1 { recentCounts[evicted] = count - 1 } else { recentCounts[evicted] = nil }
+        let slot = appended % history.count
+        if appended >= history.count, latestIndex[history[slot]] == appended - history.count {
+            latestIndex[history[slot]] = nil
         }
-        recentOrder[recentIndex] = hash
-        recentCounts[hash, default: 0] += 1
-        recentIndex = (recentIndex + 1) % recentOrder.count
+        history[slot] = hash
+        latestIndex[hash] = appended
+        appended += 1
     }
 }
