@@ -39,13 +39,7 @@ extension InventoryLoader {
         guard !missingColumns(table, required: ["id", "type", "domain"], kind: "assets", log: log) else { return }
         let attributeColumns = table.header.filter { !assetColumns.contains($0) }
         let decimalComma = table.delimiter == ";"
-        for row in table.rows {
-            let values = table.values(of: row)
-            let location = SourceLocation(file: table.file, line: row.line)
-            guard let id = values["id"] else {
-                log.add(location, "missing 'id' in this row: every asset needs a unique id")
-                continue
-            }
+        forEachRow(of: table, log: log, missingID: "missing 'id' in this row: every asset needs a unique id") { values, location, id in
             var type: AssetType?
             var domain: Domain?
             switch values["type"].map(InventoryVocabulary.assetType) {
@@ -65,7 +59,7 @@ extension InventoryLoader {
                     attributes[column] = InventoryVocabulary.attribute(fromText: text, decimalComma: decimalComma)
                 }
             }
-            guard builder.declareAsset(id, at: location), let type, let domain else { continue }
+            guard builder.declareAsset(id, at: location), let type, let domain else { return }
             builder.add(Asset(id: id, name: values["name"] ?? id, type: type, domain: domain, parent: values["parent"],
                               address: values["address"], coordinates: coordinates, attributes: attributes), at: location)
         }
@@ -100,20 +94,30 @@ extension InventoryLoader {
             log.add(table.file, line: table.headerLine, Suggestions.unknown("column", column, in: "a devices CSV", expected: deviceColumns))
         }
         guard unknown.isEmpty, !missingColumns(table, required: ["id", "profile"], kind: "devices", log: log) else { return }
+        let missingID = "missing 'id' in this row: the DevEUI, Zigbee2MQTT friendly name, Tasmota topic or Shelly id"
+        forEachRow(of: table, log: log, missingID: missingID) { values, location, raw in
+            let id = DeviceBinding.normalizedID(raw)
+            guard builder.declareDevice(id, at: location) else { return }
+            guard let profile = values["profile"] else {
+                log.add(location, "missing 'profile' for device '\(id)'")
+                return
+            }
+            builder.add(DeviceBinding(id: id, profile: profile, asset: values["asset"], name: values["name"]), at: location)
+        }
+    }
+
+    /// Calls `body` with each data row's values, location and `id`; a row without an id gets the issue
+    /// `missingID` and is skipped.
+    private static func forEachRow(of table: CSVTable, log: IssueLog, missingID: String,
+                                   _ body: (_ values: [String: String], _ location: SourceLocation, _ id: String) -> Void) {
         for row in table.rows {
             let values = table.values(of: row)
             let location = SourceLocation(file: table.file, line: row.line)
-            guard let raw = values["id"] else {
-                log.add(location, "missing 'id' in this row: the DevEUI, Zigbee2MQTT friendly name, Tasmota topic or Shelly id")
+            guard let id = values["id"] else {
+                log.add(location, missingID)
                 continue
             }
-            let id = DeviceBinding.normalizedID(raw)
-            guard builder.declareDevice(id, at: location) else { continue }
-            guard let profile = values["profile"] else {
-                log.add(location, "missing 'profile' for device '\(id)'")
-                continue
-            }
-            builder.add(DeviceBinding(id: id, profile: profile, asset: values["asset"], name: values["name"]), at: location)
+            body(values, location, id)
         }
     }
 }

@@ -65,21 +65,27 @@ final class InventoryBuilder {
 
     /// Records an asset id; `false` (and an issue) when it is already declared.
     func declareAsset(_ id: String, at location: SourceLocation) -> Bool {
-        if let first = assetLocations[id] {
-            log.add(location, "duplicate asset id '\(id)': already declared at \(first); asset ids must be unique across all inventory files")
-            return false
+        declare(id, at: location, in: &assetLocations) { first in
+            "duplicate asset id '\(id)': already declared at \(first); asset ids must be unique across all inventory files"
         }
-        assetLocations[id] = location
-        return true
     }
 
     /// Records a device id (already normalised); `false` (and an issue) when it is already declared.
     func declareDevice(_ id: String, at location: SourceLocation) -> Bool {
-        if let first = deviceLocations[id] {
-            log.add(location, "duplicate device id '\(id)': already declared at \(first); a device can be bound only once")
+        declare(id, at: location, in: &deviceLocations) { first in
+            "duplicate device id '\(id)': already declared at \(first); a device can be bound only once"
+        }
+    }
+
+    /// Records where `id` is declared; `false` when `locations` already has it, with the issue `duplicate` words
+    /// from the first declaration's location.
+    private func declare(_ id: String, at location: SourceLocation, in locations: inout [String: SourceLocation],
+                         duplicate: (_ first: SourceLocation) -> String) -> Bool {
+        if let first = locations[id] {
+            log.add(location, duplicate(first))
             return false
         }
-        deviceLocations[id] = location
+        locations[id] = location
         return true
     }
 

@@ -10,45 +10,31 @@
 /// Uplinks give the codec's output flattened plus `radio.*` metadata (and only the latter without a codec);
 /// status events give `status.margin` and `status.battery_level`; joins mark the device online; other events
 /// are ignored. The time is the first gateway's `time`, else `publishedAt`.
-public struct ChirpStackV3Decoder: PayloadDecoder {
+public struct ChirpStackV3Decoder: PayloadDecoder, ChirpStackDecoder {
     static let format = "ChirpStack v3"
 
     public init() {}
 
     public func decode(topic: String, payload: [UInt8], context: DecodingContext) throws(DecodeError) -> [DecodedMessage] {
-        let root = try LoRaWAN.rootObject(payload, format: Self.format, decoder: self)
-        switch try LoRaWAN.chirpStackEvent(topic: topic, root: root, format: Self.format) {
-        case .ignored:
-            return []
-        case .join:
-            let device = try devEUI(root, event: "join event")
-            return [DecodedMessage(deviceID: device, time: time(root, context), status: .online)]
-        case .status:
-            let device = try devEUI(root, event: "status event")
-            return [DecodedMessage(deviceID: device, time: time(root, context), observations: statusObservations(root))]
-        case .uplink:
-            let device = try devEUI(root, event: "uplink")
-            let readings = try readings(root, context)
-            return [DecodedMessage(deviceID: device, time: time(root, context), observations: readings + radio(root).observations())]
-        }
+        try chirpStackMessages(topic: topic, payload: payload, context: context)
     }
 
     /// Hex from the legacy marshaler, base64 from the protobuf-JSON one. The two cannot be confused: the
     /// base64 of 8 bytes is 12 characters ending in `=`.
-    private func devEUI(_ root: [String: JSONValue], event: String) throws(DecodeError) -> String {
+    func devEUI(_ root: [String: JSONValue], event: String) throws(DecodeError) -> String {
         guard let value = root["devEUI"] else {
             throw DecodeError("\(Self.format) \(event) without devEUI\(LoRaWAN.missingDeviceHint(root))")
         }
         return try LoRaWAN.eui(value, field: "devEUI", in: "\(Self.format) \(event)", base64: true)
     }
 
-    private func time(_ root: [String: JSONValue], _ context: DecodingContext) -> Int64? {
+    func time(_ root: [String: JSONValue], _ context: DecodingContext) -> Int64? {
         let rxInfo = root["rxInfo"]?.arrayValue ?? []
         return LoRaWAN.firstTime(rxInfo.map { $0["time"] } + [root["publishedAt"]], timeZone: context.timeZone)
     }
 
     /// The codec's output: `object` (legacy marshaler) or `objectJSON` (protobuf-JSON marshaler).
-    private func readings(_ root: [String: JSONValue], _ context: DecodingContext) throws(DecodeError) -> [Observation] {
+    func readings(_ root: [String: JSONValue], _ context: DecodingContext) throws(DecodeError) -> [Observation] {
         if let object = root["object"], !object.isNull {
             return try LoRaWAN.decodedObservations(object, name: "object", format: Self.format, timeZone: context.timeZone)
         }
@@ -68,7 +54,7 @@ public struct ChirpStackV3Decoder: PayloadDecoder {
     }
 
     /// v3's protobuf-JSON marshaler emits default values, so absent fields are unknown, not zero.
-    private func radio(_ root: [String: JSONValue]) -> RadioMetadata {
+    func radio(_ root: [String: JSONValue]) -> RadioMetadata {
         let rxInfo = root["rxInfo"]?.arrayValue
         var radio = RadioMetadata()
         radio.receptions = (rxInfo ?? []).compactMap { entry in
@@ -83,7 +69,7 @@ public struct ChirpStackV3Decoder: PayloadDecoder {
 
     /// `batteryLevel` is a percentage. LoRa App Server v2 sent the raw DevStatusAns `battery` instead:
     /// 0 = external power, 255 = cannot measure, 1…254 = level, converted the way ChirpStack v3 does.
-    private func statusObservations(_ root: [String: JSONValue]) -> [Observation] {
+    func statusObservations(_ root: [String: JSONValue]) -> [Observation] {
         var batteryLevel = LoRaWAN.number(root["batteryLevel"])
         if batteryLevel == nil, let battery = LoRaWAN.number(root["battery"]), battery >= 1, battery <= 254 {
             batteryLevel = (battery / 254 * 10_000).rounded() / 100

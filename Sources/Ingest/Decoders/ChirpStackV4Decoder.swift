@@ -9,45 +9,36 @@
 ///
 /// The device is `deviceInfo.devEui`, the time is `time`, falling back to the gateways' `gwTime` then the
 /// network server's `nsTime`.
-public struct ChirpStackV4Decoder: PayloadDecoder {
+public struct ChirpStackV4Decoder: PayloadDecoder, ChirpStackDecoder {
     static let format = "ChirpStack v4"
 
     public init() {}
 
     public func decode(topic: String, payload: [UInt8], context: DecodingContext) throws(DecodeError) -> [DecodedMessage] {
-        let root = try LoRaWAN.rootObject(payload, format: Self.format, decoder: self)
-        switch try LoRaWAN.chirpStackEvent(topic: topic, root: root, format: Self.format) {
-        case .ignored:
-            return []
-        case .join:
-            let device = try devEUI(root, event: "join event")
-            return [DecodedMessage(deviceID: device, time: time(root, context), status: .online)]
-        case .status:
-            let device = try devEUI(root, event: "status event")
-            return [DecodedMessage(deviceID: device, time: time(root, context), observations: statusObservations(root))]
-        case .uplink:
-            let device = try devEUI(root, event: "uplink")
-            let readings = try LoRaWAN.decodedObservations(root["object"], name: "object", format: Self.format, timeZone: context.timeZone)
-            return [DecodedMessage(deviceID: device, time: time(root, context), observations: readings + radio(root).observations())]
-        }
+        try chirpStackMessages(topic: topic, payload: payload, context: context)
     }
 
-    private func devEUI(_ root: [String: JSONValue], event: String) throws(DecodeError) -> String {
+    func devEUI(_ root: [String: JSONValue], event: String) throws(DecodeError) -> String {
         guard let value = root["deviceInfo"]?["devEui"] else {
             throw DecodeError("\(Self.format) \(event) without deviceInfo.devEui\(LoRaWAN.missingDeviceHint(root))")
         }
         return try LoRaWAN.eui(value, field: "deviceInfo.devEui", in: "\(Self.format) \(event)")
     }
 
-    private func time(_ root: [String: JSONValue], _ context: DecodingContext) -> Int64? {
+    func time(_ root: [String: JSONValue], _ context: DecodingContext) -> Int64? {
         let rxInfo = root["rxInfo"]?.arrayValue ?? []
         return LoRaWAN.firstTime([root["time"]] + rxInfo.map { $0["gwTime"] } + rxInfo.map { $0["nsTime"] }, timeZone: context.timeZone)
+    }
+
+    /// The codec's output, `object`.
+    func readings(_ root: [String: JSONValue], _ context: DecodingContext) throws(DecodeError) -> [Observation] {
+        try LoRaWAN.decodedObservations(root["object"], name: "object", format: Self.format, timeZone: context.timeZone)
     }
 
     /// Early v4 releases serialised protobuf without default values, so a zero frame counter or SNR is absent
     /// rather than 0. `fPort` is always present on a data uplink, so it tells such a message from a hand-made
     /// one whose missing counter really is unknown.
-    private func radio(_ root: [String: JSONValue]) -> RadioMetadata {
+    func radio(_ root: [String: JSONValue]) -> RadioMetadata {
         let rxInfo = root["rxInfo"]?.arrayValue
         var radio = RadioMetadata()
         radio.receptions = (rxInfo ?? []).compactMap { entry in
@@ -61,7 +52,7 @@ public struct ChirpStackV4Decoder: PayloadDecoder {
     }
 
     /// Omitted defaults again: an absent `margin` or `batteryLevel` is 0 unless a flag says there is none.
-    private func statusObservations(_ root: [String: JSONValue]) -> [Observation] {
+    func statusObservations(_ root: [String: JSONValue]) -> [Observation] {
         LoRaWAN.chirpStackStatusObservations(
             margin: LoRaWAN.number(root["margin"]) ?? 0,
             batteryLevel: LoRaWAN.number(root["batteryLevel"]) ?? 0,

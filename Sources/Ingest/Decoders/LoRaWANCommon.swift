@@ -170,6 +170,45 @@ extension LoRaWAN {
     }
 }
 
+/// A ChirpStack decoder, v3 or v4. Both classify and answer events alike and differ only in where they find the
+/// device, the time, an uplink's readings and radio metadata, and a status event's values.
+protocol ChirpStackDecoder: PayloadDecoder {
+    /// The format's name in error messages.
+    static var format: String { get }
+    /// The device's DevEUI in lowercase hex; `event` names the event in errors.
+    func devEUI(_ root: [String: JSONValue], event: String) throws(DecodeError) -> String
+    /// When the event happened, in milliseconds since the epoch, if it says.
+    func time(_ root: [String: JSONValue], _ context: DecodingContext) -> Int64?
+    /// An uplink's decoded readings (none without a codec).
+    func readings(_ root: [String: JSONValue], _ context: DecodingContext) throws(DecodeError) -> [Observation]
+    /// How an uplink was received.
+    func radio(_ root: [String: JSONValue]) -> RadioMetadata
+    /// A status event's link margin and battery level.
+    func statusObservations(_ root: [String: JSONValue]) -> [Observation]
+}
+
+extension ChirpStackDecoder {
+    /// Decodes a ChirpStack event: an uplink gives its readings and radio metadata, a status event its values, a
+    /// join the device online, any other event nothing.
+    func chirpStackMessages(topic: String, payload: [UInt8], context: DecodingContext) throws(DecodeError) -> [DecodedMessage] {
+        let root = try LoRaWAN.rootObject(payload, format: Self.format, decoder: self)
+        switch try LoRaWAN.chirpStackEvent(topic: topic, root: root, format: Self.format) {
+        case .ignored:
+            return []
+        case .join:
+            let device = try devEUI(root, event: "join event")
+            return [DecodedMessage(deviceID: device, time: time(root, context), status: .online)]
+        case .status:
+            let device = try devEUI(root, event: "status event")
+            return [DecodedMessage(deviceID: device, time: time(root, context), observations: statusObservations(root))]
+        case .uplink:
+            let device = try devEUI(root, event: "uplink")
+            let readings = try readings(root, context)
+            return [DecodedMessage(deviceID: device, time: time(root, context), observations: readings + radio(root).observations())]
+        }
+    }
+}
+
 // MARK: - Radio metadata
 
 /// One gateway's reception of an uplink.

@@ -6,11 +6,14 @@ import Glibc
 
 /// The append-only journal that makes an MQTT acknowledgement safe.
 ///
-/// libmosquitto sends the PUBACK of a QoS 1 message only after `on_message` returns (threaded loop). The
-/// callback appends the message here with one `write(2)` before returning, so an acknowledged message is in
-/// the kernel's page cache: it survives the gateway being killed at any instant (not a power cut unless
-/// `sync` is on). The ingest writer reads the journal, stores readings and records in the same SQLite
-/// transaction how far it got; segments behind that checkpoint are deleted.
+/// libmosquitto sends the PUBACK of a QoS 1 message only after the message callback returns (threaded mode).
+/// The callback appends the message here before returning, so an acknowledged message is in the kernel's page
+/// cache: it survives the gateway being killed at any instant (not a power cut unless `sync` is on). The ingest
+/// writer reads the journal, stores readings and records in the same SQLite transaction how far it got;
+/// segments behind that checkpoint are deleted.
+///
+/// A segment is preallocated (`posix_fallocate`, so a full disk is reported before a message is accepted, never
+/// as a SIGBUS later) and mapped shared: an append is a `memcpy` into the page cache, with no system call.
 public final class Journal: @unchecked Sendable {
     public let directory: String
     private let segmentSize: Int64
@@ -18,9 +21,10 @@ public final class Journal: @unchecked Sendable {
     // `lock` guards the writer state below; appends come from the MQTT thread, reads from the writer thread.
     private let lock = NSCondition()
     private var fd: Int32 = -1
+    private var map: UnsafeMutableRawPointer?
+    private var mapSize: Int64 = 0
     private var activeSegment: Int64 = 0
     private var activeOffset: Int64 = 0
-    private var encodeBuffer: [UInt8] = []
     private var waiting = false
 
     /// Hashes of the last records written before this process started: a message the broker redelivers
@@ -28,7 +32,7 @@ public final class Journal: @unchecked Sendable {
     public private(set) var recentHashes: [UInt64] = []
 
     /// Opens the journal folder: repairs a torn tail left by a crash and starts a fresh segment for appends.
-    public init(directory: String, segmentSize: Int64 = 64 << 20, sync: Bool = false, recentHashCount: Int = 4096) throws {
+    public init(directory: String, segmentSize: Int64 = 16 << 20, sync: Bool = false, recentHashCount: Int = 4096) throws {
         self.directory = directory
         self.segmentSize = segmentSize
         self.sync = sync
@@ -38,37 +42,38 @@ public final class Journal: @unchecked Sendable {
             recentHashes = try Self.repairTail(path: Self.path(directory, last), keepHashes: recentHashCount)
         }
         activeSegment = (segments.last ?? 0) + 1
-        try openActiveSegment()
+        try openActiveSegment(minimumSize: 0)
     }
 
     deinit {
-        if fd >= 0 { close(fd) }
+        closeActiveSegment()
     }
 
-    /// Appends a record. Returns once the bytes are in the kernel (and on disk if `sync`).
-    /// Throws on a write failure (disk full, read-only file system): the caller must not acknowledge.
+    /// Appends a record. Returns once the bytes are in the page cache (and on disk if `sync`).
+    /// Throws when no space can be allocated (disk full, read-only file system): the caller must not acknowledge.
     public func append(_ record: JournalRecord) throws {
         lock.lock()
         defer { lock.unlock() }
-        JournalFraming.encode(record, into: &encodeBuffer)
-        if activeOffset > 0, activeOffset + Int64(encodeBuffer.count) > segmentSize {
-            try rotate()
+        let size = Int64(JournalFraming.encodedSize(record))
+        if map == nil {
+            try openActiveSegment(minimumSize: size) // an earlier rotation could not allocate: try again
+        } else if activeOffset + size > mapSize {
+            try rotate(minimumSize: size)
         }
-        let written = encodeBuffer.withUnsafeBytes { bytes in
-            Glibc.pwrite(fd, bytes.baseAddress, bytes.count, off_t(activeOffset))
+        guard let map else { throw JournalError(operation: "map", path: Self.path(directory, activeSegment), errno: ENOMEM) }
+        let start = map + Int(activeOffset)
+        JournalFraming.encode(record, into: start)
+        if sync {
+            // msync wants a page-aligned start.
+            let pageSize = Int64(sysconf(Int32(_SC_PAGESIZE)))
+            let alignedOffset = activeOffset / pageSize * pageSize
+            if msync(map + Int(alignedOffset), Int(activeOffset + size - alignedOffset), MS_SYNC) != 0 {
+                let code = errno
+                memset(start, 0, Int(size))
+                throw JournalError(operation: "msync", path: Self.path(directory, activeSegment), errno: code)
+            }
         }
-        guard written == encodeBuffer.count else {
-            let code = written < 0 ? errno : ENOSPC
-            // Cut anything partially written so that the next record starts on a clean boundary.
-            _ = ftruncate(fd, off_t(activeOffset))
-            throw JournalError(operation: "write", path: Self.path(directory, activeSegment), errno: code)
-        }
-        if sync, fdatasync(fd) != 0 {
-            let code = errno
-            _ = ftruncate(fd, off_t(activeOffset))
-            throw JournalError(operation: "fdatasync", path: Self.path(directory, activeSegment), errno: code)
-        }
-        activeOffset += Int64(encodeBuffer.count)
+        activeOffset += size
         if waiting { lock.signal() }
     }
 
@@ -118,18 +123,47 @@ public final class Journal: @unchecked Sendable {
         }
     }
 
-    private func rotate() throws {
-        if sync { _ = fsync(fd) }
-        close(fd)
+    private func rotate(minimumSize: Int64) throws {
+        closeActiveSegment()
         activeSegment += 1
         activeOffset = 0
-        try openActiveSegment()
+        try openActiveSegment(minimumSize: minimumSize)
     }
 
-    private func openActiveSegment() throws {
+    /// Unmaps the active segment and cuts it to the bytes written, so a finished segment ends at its last record.
+    private func closeActiveSegment() {
+        guard fd >= 0 else { return }
+        if let map {
+            if sync { msync(map, Int(mapSize), MS_SYNC) }
+            munmap(map, Int(mapSize))
+        }
+        map = nil
+        _ = ftruncate(fd, off_t(activeOffset))
+        if sync { _ = fsync(fd) }
+        close(fd)
+        fd = -1
+    }
+
+    private func openActiveSegment(minimumSize: Int64) throws {
         let path = Self.path(directory, activeSegment)
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw JournalError(operation: "open", path: path, errno: errno) }
+        let size = max(segmentSize, minimumSize)
+        let descriptor = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw JournalError(operation: "open", path: path, errno: errno) }
+        let allocated = posix_fallocate(descriptor, 0, off_t(size))
+        guard allocated == 0 else {
+            close(descriptor)
+            unlink(path)
+            throw JournalError(operation: "allocate \(size >> 20) MiB for", path: path, errno: allocated)
+        }
+        guard let mapped = mmap(nil, Int(size), PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0), mapped != MAP_FAILED else {
+            let code = errno
+            close(descriptor)
+            unlink(path)
+            throw JournalError(operation: "mmap", path: path, errno: code)
+        }
+        fd = descriptor
+        map = mapped
+        mapSize = size
         if sync {
             // Make the new file's directory entry durable too.
             let dirFD = open(directory, O_RDONLY | O_CLOEXEC)

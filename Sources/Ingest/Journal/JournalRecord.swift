@@ -39,25 +39,41 @@ enum JournalFraming {
     /// Larger bodies are refused: they cannot be a legitimate MQTT message for this gateway.
     static let maximumBodySize = 64 << 20
 
-    static func encode(_ record: JournalRecord, into buffer: inout [UInt8]) {
-        buffer.removeAll(keepingCapacity: true)
-        let subscription = Array(record.subscription.utf8.prefix(Int(UInt16.max)))
-        let topic = Array(record.topic.utf8.prefix(Int(UInt16.max)))
-        let bodySize = 12 + subscription.count + topic.count + record.payload.count
-        buffer.reserveCapacity(headerSize + bodySize)
-        append(magic, to: &buffer)
-        append(UInt32(bodySize), to: &buffer)
-        append(UInt32(0), to: &buffer) // CRC placeholder
-        append(UInt64(bitPattern: record.receivedAt), to: &buffer)
-        append(UInt16(subscription.count), to: &buffer)
-        append(UInt16(topic.count), to: &buffer)
-        buffer.append(contentsOf: subscription)
-        buffer.append(contentsOf: topic)
-        buffer.append(contentsOf: record.payload)
-        let crc = buffer.withUnsafeBufferPointer { CRC32.checksum(UnsafeBufferPointer(rebasing: $0[headerSize...])) }
-        withUnsafeBytes(of: crc.littleEndian) { bytes in
-            for i in 0..<4 { buffer[8 + i] = bytes[i] }
+    /// Bytes `encode` writes for `record`.
+    static func encodedSize(_ record: JournalRecord) -> Int {
+        headerSize + 12 + min(record.subscription.utf8.count, Int(UInt16.max)) + min(record.topic.utf8.count, Int(UInt16.max))
+            + record.payload.count
+    }
+
+    /// Writes the framed record at `destination`, which must have room for `encodedSize(record)` bytes.
+    static func encode(_ record: JournalRecord, into destination: UnsafeMutableRawPointer) {
+        var cursor = destination + headerSize
+        func put<T: FixedWidthInteger>(_ value: T) {
+            withUnsafeBytes(of: value.littleEndian) { cursor.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            cursor += MemoryLayout<T>.size
         }
+        func put(_ bytes: some Collection<UInt8>) {
+            for byte in bytes {
+                cursor.storeBytes(of: byte, as: UInt8.self)
+                cursor += 1
+            }
+        }
+        let subscription = record.subscription.utf8.prefix(Int(UInt16.max))
+        let topic = record.topic.utf8.prefix(Int(UInt16.max))
+        put(UInt64(bitPattern: record.receivedAt))
+        put(UInt16(subscription.count))
+        put(UInt16(topic.count))
+        put(subscription)
+        put(topic)
+        record.payload.withUnsafeBytes { payload in
+            if let base = payload.baseAddress { cursor.copyMemory(from: base, byteCount: payload.count) }
+        }
+        let bodySize = encodedSize(record) - headerSize
+        let crc = CRC32.checksum(UnsafeBufferPointer(start: (destination + headerSize).assumingMemoryBound(to: UInt8.self), count: bodySize))
+        cursor = destination
+        put(magic)
+        put(UInt32(bodySize))
+        put(crc)
     }
 
     enum DecodeResult {
@@ -85,10 +101,6 @@ enum JournalFraming {
         let payload = Array(UnsafeBufferPointer(rebasing: body[topicEnd...]))
         return .record(JournalRecord(receivedAt: receivedAt, subscription: subscription, topic: topic, payload: payload),
                        size: headerSize + bodySize)
-    }
-
-    private static func append<T: FixedWidthInteger>(_ value: T, to buffer: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) { buffer.append(contentsOf: $0) }
     }
 
     private static func readUInt32(_ bytes: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt32 {

@@ -2,23 +2,22 @@ import Foundation
 import Testing
 @testable import Ingest
 
-private let context = DecodingContext(timeZone: TimeZone(identifier: "Europe/Paris")!, receivedAt: 1_750_000_000_000)
-
-private func fixture(_ name: String) throws -> [UInt8] {
-    let directory = try #require(Bundle.module.resourceURL).appendingPathComponent("Fixtures/chirpstack-v3")
-    return Array(try Data(contentsOf: directory.appendingPathComponent(name)))
-}
-
-private func decode(_ name: String, topic: String = "application/123/device/0202020202020202/event/up") throws -> [DecodedMessage] {
-    try ChirpStackV3Decoder().decode(topic: topic, payload: fixture(name), context: context)
-}
-
-private func decodeError(topic: String = "application/1/device/0202020202020202/event/up", _ payload: [UInt8]) -> String? {
-    #expect(throws: DecodeError.self) { try ChirpStackV3Decoder().decode(topic: topic, payload: payload, context: context) }?.reason
-}
-
 @Suite("ChirpStack v3 decoder")
-struct ChirpStackV3DecoderTests {
+struct ChirpStackV3DecoderTests: FixtureDecoderTestSuite {
+    static let decoder = ChirpStackV3Decoder()
+    static let fixtureFolder = "chirpstack-v3"
+    static let receivedAt: Int64 = 1_750_000_000_000
+
+    /// Decodes the fixture `name`, by default as an uplink event.
+    func decode(_ name: String, topic: String = "application/123/device/0202020202020202/event/up") throws -> [DecodedMessage] {
+        try decode(topic, Self.fixture(name))
+    }
+
+    /// The reason `payload` is rejected for, by default as an uplink event; a failed expectation when it is accepted.
+    func decodeError(topic: String = "application/1/device/0202020202020202/event/up", _ payload: [UInt8]) -> String? {
+        expectedRejection(topic, payload)
+    }
+
     // MARK: Uplinks
 
     @Test("Documentation uplink (protobuf-JSON marshaler): base64 devEUI to hex, objectJSON string parsed")
@@ -188,7 +187,7 @@ struct ChirpStackV3DecoderTests {
 
     @Test("objectJSON that is not valid JSON is rejected with the inner parse error")
     func invalidObjectJSON() throws {
-        #expect(decodeError(try fixture("up_objectjson_invalid.json"))
+        #expect(decodeError(try Self.fixture("up_objectjson_invalid.json"))
             == "ChirpStack v3 uplink: objectJSON is not valid JSON (invalid JSON at byte 26: unexpected end of data (truncated?))")
     }
 

@@ -2,23 +2,22 @@ import Foundation
 import Testing
 @testable import Ingest
 
-private let context = DecodingContext(timeZone: TimeZone(identifier: "Europe/Paris")!, receivedAt: 1_750_000_000_000)
-
-private func fixture(_ name: String) throws -> [UInt8] {
-    let directory = try #require(Bundle.module.resourceURL).appendingPathComponent("Fixtures/chirpstack-v4")
-    return Array(try Data(contentsOf: directory.appendingPathComponent(name)))
-}
-
-private func decode(_ name: String, event: String = "up", devEui: String = "0101010101010101") throws -> [DecodedMessage] {
-    try ChirpStackV4Decoder().decode(topic: "application/17c82e96/device/\(devEui)/event/\(event)", payload: fixture(name), context: context)
-}
-
-private func decodeError(topic: String = "application/1/device/0101010101010101/event/up", _ payload: [UInt8]) -> String? {
-    #expect(throws: DecodeError.self) { try ChirpStackV4Decoder().decode(topic: topic, payload: payload, context: context) }?.reason
-}
-
 @Suite("ChirpStack v4 decoder")
-struct ChirpStackV4DecoderTests {
+struct ChirpStackV4DecoderTests: FixtureDecoderTestSuite {
+    static let decoder = ChirpStackV4Decoder()
+    static let fixtureFolder = "chirpstack-v4"
+    static let receivedAt: Int64 = 1_750_000_000_000
+
+    /// Decodes the fixture `name` as the `event` of the device `devEui`.
+    func decode(_ name: String, event: String = "up", devEui: String = "0101010101010101") throws -> [DecodedMessage] {
+        try decode("application/17c82e96/device/\(devEui)/event/\(event)", Self.fixture(name))
+    }
+
+    /// The reason `payload` is rejected for, by default as an uplink event; a failed expectation when it is accepted.
+    func decodeError(topic: String = "application/1/device/0101010101010101/event/up", _ payload: [UInt8]) -> String? {
+        expectedRejection(topic, payload)
+    }
+
     // MARK: Uplinks
 
     @Test("Documentation uplink without a codec gives radio metadata only, with the omitted zero fCnt")
@@ -144,7 +143,7 @@ struct ChirpStackV4DecoderTests {
     @Test("Zhaga D4i street-light node on a custom topic template: the uplink is recognised by its payload shape")
     func customTopicUplink() throws {
         let messages = try ChirpStackV4Decoder().decode(
-            topic: "mairie/eclairage/0004a30b00f8e9d1", payload: fixture("up_streetlight_custom_topic.json"), context: context)
+            topic: "mairie/eclairage/0004a30b00f8e9d1", payload: Self.fixture("up_streetlight_custom_topic.json"), context: context)
         let message = try #require(messages.first)
         #expect(message.deviceID == "0004a30b00f8e9d1")
         #expect(message.time == 1_734_799_620_004)
@@ -207,7 +206,7 @@ struct ChirpStackV4DecoderTests {
 
     @Test("Log event on a custom topic is ignored by its shape, not mistaken for anything else")
     func logEventByShape() throws {
-        let messages = try ChirpStackV4Decoder().decode(topic: "custom/feed", payload: fixture("log_docs_example.json"), context: context)
+        let messages = try ChirpStackV4Decoder().decode(topic: "custom/feed", payload: Self.fixture("log_docs_example.json"), context: context)
         #expect(messages.isEmpty)
     }
 
@@ -234,7 +233,7 @@ struct ChirpStackV4DecoderTests {
 
     @Test("Truncated JSON is rejected with the byte offset where it stops")
     func truncatedPayload() throws {
-        let payload = try fixture("up_truncated.json")
+        let payload = try Self.fixture("up_truncated.json")
         #expect(decodeError(payload) == "ChirpStack v4 payload: invalid JSON at byte \(payload.count): invalid number: digit expected after '.'")
     }
 
@@ -257,7 +256,7 @@ struct ChirpStackV4DecoderTests {
 
     @Test("devEui that is not 16 hex digits is rejected")
     func badDevEui() throws {
-        #expect(decodeError(try fixture("up_bad_deveui.json")) == "ChirpStack v4 uplink: deviceInfo.devEui \"24e1-2413-6c22-51\" is not 16 hex digits")
+        #expect(decodeError(try Self.fixture("up_bad_deveui.json")) == "ChirpStack v4 uplink: deviceInfo.devEui \"24e1-2413-6c22-51\" is not 16 hex digits")
     }
 
     @Test("`object` that is not an object is rejected")

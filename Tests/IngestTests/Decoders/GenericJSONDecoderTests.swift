@@ -3,33 +3,9 @@ import Testing
 @testable import Ingest
 
 @Suite("Generic JSON decoder")
-struct GenericJSONDecoderTests {
-    static let receivedAt: Int64 = 1_732_780_000_000
-
-    static func fixture(_ name: String) throws -> [UInt8] {
-        let root = try #require(Bundle.module.resourceURL)
-        return Array(try Data(contentsOf: root.appendingPathComponent("Fixtures/json/\(name)")))
-    }
-
-    func decode(_ topic: String, _ payload: [UInt8], options: [String: String] = [:]) throws -> [DecodedMessage] {
-        try GenericJSONDecoder().decode(topic: topic, payload: payload,
-                                        context: DecodingContext(receivedAt: Self.receivedAt, options: options))
-    }
-
-    func decode(_ topic: String, _ text: String, options: [String: String] = [:]) throws -> [DecodedMessage] {
-        try decode(topic, Array(text.utf8), options: options)
-    }
-
-    func rejection(_ topic: String, _ text: String, options: [String: String]) -> String? {
-        do {
-            _ = try decode(topic, text, options: options)
-            return nil
-        } catch let error as DecodeError {
-            return error.reason
-        } catch {
-            return "unexpected \(error)"
-        }
-    }
+struct GenericJSONDecoderTests: FixtureDecoderTestSuite {
+    static let decoder = GenericJSONDecoder()
+    static let fixtureFolder = "json"
 
     // MARK: - Shapes
 
@@ -167,26 +143,17 @@ struct GenericJSONDecoderTests {
 
     @Test("every prefix of every fixture and arbitrary bytes decode or throw, never crash")
     func neverCrashes() throws {
-        let names = try FileManager.default.contentsOfDirectory(
-            atPath: try #require(Bundle.module.resourceURL).appendingPathComponent("Fixtures/json").path)
-        var state: UInt64 = 19
-        func nextByte() -> UInt8 {  // a linear congruential generator: reproducible noise
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return UInt8(truncatingIfNeeded: state >> 33)
-        }
+        var random = NoiseGenerator(seed: 19)
         let optionSets: [[String: String]] = [
             ["device": "{1}", "time_path": "ts"],
             ["device_path": "device.id", "time_path": "ts", "prefix": "data", "fields": "level,battery"],
             ["device": "{-9}"], [:],
         ]
-        for name in names {
-            let payload = try Self.fixture(name)
-            for length in 0...payload.count {
-                for options in optionSets { _ = try? decode("a/b/c", Array(payload.prefix(length)), options: options) }
-            }
+        try Self.forEachFixturePrefix { payload in
+            for options in optionSets { _ = try? decode("a/b/c", payload, options: options) }
         }
         for _ in 0..<500 {
-            let bytes = (0..<Int(nextByte() % 40)).map { _ in nextByte() }
+            let bytes = random.nextBytes(countBelow: 40)
             let noise = String(decoding: bytes, as: UTF8.self)
             _ = try? decode("a/b", bytes, options: ["device": "{1}"])
             _ = try? decode("a/b", #"{"x":1}"#, options: ["device": noise, "time_path": noise, "prefix": noise, "fields": noise])

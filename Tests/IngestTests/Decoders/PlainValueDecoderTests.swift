@@ -3,32 +3,17 @@ import Testing
 @testable import Ingest
 
 @Suite("Plain value decoder")
-struct PlainValueDecoderTests {
-    static let receivedAt: Int64 = 1_732_780_000_000
-
-    func decode(_ topic: String, _ payload: [UInt8], options: [String: String] = [:]) throws -> [DecodedMessage] {
-        try PlainValueDecoder().decode(topic: topic, payload: payload,
-                                       context: DecodingContext(receivedAt: Self.receivedAt, options: options))
-    }
-
-    func decode(_ topic: String, _ text: String, options: [String: String] = [:]) throws -> [DecodedMessage] {
-        try decode(topic, Array(text.utf8), options: options)
-    }
+struct PlainValueDecoderTests: DecoderTestSuite {
+    static let decoder = PlainValueDecoder()
 
     /// The single value decoded from `maison/salon/temperature`.
     func value(_ text: String) throws -> FieldValue? {
         try decode("maison/salon/temperature", text).first?.observations.first?.value
     }
 
+    /// The reason a payload is rejected for, by default on `maison/salon/temperature`; `nil` when it is accepted.
     func rejection(_ payload: [UInt8], topic: String = "maison/salon/temperature", options: [String: String] = [:]) -> String? {
-        do {
-            _ = try decode(topic, payload, options: options)
-            return nil
-        } catch let error as DecodeError {
-            return error.reason
-        } catch {
-            return "unexpected \(error)"
-        }
+        rejection(topic, payload, options: options)
     }
 
     // MARK: - Names
@@ -120,13 +105,9 @@ struct PlainValueDecoderTests {
 
     @Test("arbitrary bytes and topics decode or throw, never crash")
     func neverCrashes() {
-        var state: UInt64 = 23
-        func nextByte() -> UInt8 {  // a linear congruential generator: reproducible noise
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return UInt8(truncatingIfNeeded: state >> 33)
-        }
+        var random = NoiseGenerator(seed: 23)
         for _ in 0..<2000 {
-            let bytes = (0..<Int(nextByte() % 40)).map { _ in nextByte() }
+            let bytes = random.nextBytes(countBelow: 40)
             let noise = String(decoding: bytes, as: UTF8.self)
             _ = try? decode("a/b/c", bytes, options: ["device": "{1}", "field": "{-1}"])
             _ = try? decode(noise, Array("1".utf8), options: ["device": noise, "field": noise])

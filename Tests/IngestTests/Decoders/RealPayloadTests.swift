@@ -18,8 +18,7 @@ struct RealPayloadTests {
     /// `Fixtures/real/<format>/<name>.<ext>` and the topic it arrived on, `<name>.topic`. Fixture files end with a
     /// newline for the editor's sake; the payload on the wire had none.
     static func fixture(_ path: String) throws -> Fixture {
-        let root = try #require(Bundle.module.resourceURL).appendingPathComponent("Fixtures/real")
-        let payloadURL = root.appendingPathComponent(path)
+        let payloadURL = try TestFixtures.url("real/\(path)")
         let topicURL = payloadURL.deletingPathExtension().appendingPathExtension("topic")
         let topic = try String(contentsOf: topicURL, encoding: .utf8).trimmingCharacters(in: .newlines)
         var payload = Array(try Data(contentsOf: payloadURL))
@@ -664,11 +663,9 @@ struct RealPayloadTests {
 
     /// Every payload file as `format/name`, with its decoder.
     static func allFixtures() throws -> [(path: String, name: String, decoder: any PayloadDecoder)] {
-        let root = try #require(Bundle.module.resourceURL).appendingPathComponent("Fixtures/real")
         var fixtures: [(path: String, name: String, decoder: any PayloadDecoder)] = []
         for (format, decoder) in decoders {
-            let names = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(format).path)
-            for name in names where !name.hasSuffix(".topic") {
+            for name in try TestFixtures.names(in: "real/\(format)") where !name.hasSuffix(".topic") {
                 fixtures.append((format + "/" + name, name, decoder))
             }
         }

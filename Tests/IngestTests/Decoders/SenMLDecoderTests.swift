@@ -3,35 +3,17 @@ import Testing
 @testable import Ingest
 
 @Suite("SenML decoder")
-struct SenMLDecoderTests {
-    static let receivedAt: Int64 = 1_732_780_000_000
+struct SenMLDecoderTests: FixtureDecoderTestSuite {
+    static let decoder = SenMLDecoder()
+    static let fixtureFolder = "senml"
     static let owDevice = "urn:dev:ow:10e2073a01080063"
 
-    static func fixture(_ name: String) throws -> [UInt8] {
-        let root = try #require(Bundle.module.resourceURL)
-        return Array(try Data(contentsOf: root.appendingPathComponent("Fixtures/senml/\(name)")))
-    }
-
-    func decode(_ topic: String, _ payload: [UInt8], options: [String: String] = [:]) throws -> [DecodedMessage] {
-        try SenMLDecoder().decode(topic: topic, payload: payload,
-                                  context: DecodingContext(receivedAt: Self.receivedAt, options: options))
-    }
-
-    func decode(_ topic: String, _ text: String, options: [String: String] = [:]) throws -> [DecodedMessage] {
-        try decode(topic, Array(text.utf8), options: options)
-    }
-
+    /// The reason a payload received on `senml/test` is rejected for, or `nil` when it is accepted.
     func rejection(_ payload: [UInt8], options: [String: String] = [:]) -> String? {
-        do {
-            _ = try decode("senml/test", payload, options: options)
-            return nil
-        } catch let error as DecodeError {
-            return error.reason
-        } catch {
-            return "unexpected \(error)"
-        }
+        rejection("senml/test", payload, options: options)
     }
 
+    /// The reason the UTF-8 of `text` received on `senml/test` is rejected for, or `nil` when it is accepted.
     func rejection(_ text: String) -> String? { rejection(Array(text.utf8)) }
 
     // MARK: - RFC 8428 §5.1 examples
@@ -233,19 +215,10 @@ struct SenMLDecoderTests {
 
     @Test("every prefix of every fixture and arbitrary bytes decode or throw, never crash")
     func neverCrashes() throws {
-        let names = try FileManager.default.contentsOfDirectory(
-            atPath: try #require(Bundle.module.resourceURL).appendingPathComponent("Fixtures/senml").path)
-        var state: UInt64 = 17
-        func nextByte() -> UInt8 {  // a linear congruential generator: reproducible noise
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return UInt8(truncatingIfNeeded: state >> 33)
-        }
-        for name in names {
-            let payload = try Self.fixture(name)
-            for length in 0...payload.count { _ = try? decode("a/b", Array(payload.prefix(length))) }
-        }
+        var random = NoiseGenerator(seed: 17)
+        try Self.forEachFixturePrefix { payload in _ = try? decode("a/b", payload) }
         for _ in 0..<500 {
-            let bytes = (0..<Int(nextByte() % 40)).map { _ in nextByte() }
+            let bytes = random.nextBytes(countBelow: 40)
             _ = try? decode("a/b", bytes)
         }
         for time in ["-1e300", "1e18", "-268435455", "268435456", "9.3e15"] {

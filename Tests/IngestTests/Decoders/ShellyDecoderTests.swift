@@ -3,33 +3,10 @@ import Testing
 @testable import Ingest
 
 @Suite("Shelly decoder")
-struct ShellyDecoderTests {
-    static let receivedAt: Int64 = 1_732_780_000_000
+struct ShellyDecoderTests: FixtureDecoderTestSuite {
+    static let decoder = ShellyDecoder()
+    static let fixtureFolder = "shelly"
     static let plus1pm = "shellyplus1pm-a8032ab12345"
-
-    static func fixture(_ name: String) throws -> [UInt8] {
-        let root = try #require(Bundle.module.resourceURL)
-        return Array(try Data(contentsOf: root.appendingPathComponent("Fixtures/shelly/\(name)")))
-    }
-
-    func decode(_ topic: String, _ payload: [UInt8]) throws -> [DecodedMessage] {
-        try ShellyDecoder().decode(topic: topic, payload: payload, context: DecodingContext(receivedAt: Self.receivedAt))
-    }
-
-    func decode(_ topic: String, _ text: String) throws -> [DecodedMessage] {
-        try decode(topic, Array(text.utf8))
-    }
-
-    func rejection(_ topic: String, _ text: String) -> String? {
-        do {
-            _ = try decode(topic, text)
-            return nil
-        } catch let error as DecodeError {
-            return error.reason
-        } catch {
-            return "unexpected \(error)"
-        }
-    }
 
     /// The documented Gen1 examples with concrete values: `topic<TAB>payload<TAB>meaning` lines.
     static func gen1Examples() throws -> [(topic: String, payload: String)] {
@@ -218,23 +195,14 @@ struct ShellyDecoderTests {
 
     @Test("every prefix of every fixture and arbitrary bytes decode or throw, never crash")
     func neverCrashes() throws {
-        let names = try FileManager.default.contentsOfDirectory(
-            atPath: try #require(Bundle.module.resourceURL).appendingPathComponent("Fixtures/shelly").path)
-        var state: UInt64 = 13
-        func nextByte() -> UInt8 {  // a linear congruential generator: reproducible noise
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return UInt8(truncatingIfNeeded: state >> 33)
-        }
+        var random = NoiseGenerator(seed: 13)
         let topics = ["a/status/switch:0", "a/events/rpc", "a/status", "a/online", "shellies/a/relay/0/power", "shellies/a/online",
                       "shellies", "status/x", "/", "", "shellies//"]
-        for name in names {
-            let payload = try Self.fixture(name)
-            for length in 0...payload.count {
-                for topic in topics { _ = try? decode(topic, Array(payload.prefix(length))) }
-            }
+        try Self.forEachFixturePrefix { payload in
+            for topic in topics { _ = try? decode(topic, payload) }
         }
         for _ in 0..<500 {
-            let bytes = (0..<Int(nextByte() % 40)).map { _ in nextByte() }
+            let bytes = random.nextBytes(countBelow: 40)
             for topic in topics { _ = try? decode(topic, bytes) }
         }
     }

@@ -3,34 +3,10 @@ import Testing
 @testable import Ingest
 
 @Suite("Tasmota decoder")
-struct TasmotaDecoderTests {
-    static let receivedAt: Int64 = 1_732_780_000_000
+struct TasmotaDecoderTests: FixtureDecoderTestSuite {
+    static let decoder = TasmotaDecoder()
+    static let fixtureFolder = "tasmota"
     static let emoncms = ["full_topic": "emoncms/ch2i/factory/%topic%/%prefix%/"]
-
-    static func fixture(_ name: String) throws -> [UInt8] {
-        let root = try #require(Bundle.module.resourceURL)
-        return Array(try Data(contentsOf: root.appendingPathComponent("Fixtures/tasmota/\(name)")))
-    }
-
-    func decode(_ topic: String, _ payload: [UInt8], options: [String: String] = [:]) throws -> [DecodedMessage] {
-        try TasmotaDecoder().decode(topic: topic, payload: payload,
-                                    context: DecodingContext(receivedAt: Self.receivedAt, options: options))
-    }
-
-    func decode(_ topic: String, _ text: String, options: [String: String] = [:]) throws -> [DecodedMessage] {
-        try decode(topic, Array(text.utf8), options: options)
-    }
-
-    func rejection(_ topic: String, _ text: String, options: [String: String] = [:]) -> String? {
-        do {
-            _ = try decode(topic, text, options: options)
-            return nil
-        } catch let error as DecodeError {
-            return error.reason
-        } catch {
-            return "unexpected \(error)"
-        }
-    }
 
     func single(_ messages: [DecodedMessage]) throws -> DecodedMessage {
         try #require(messages.count == 1)
@@ -369,22 +345,13 @@ struct TasmotaDecoderTests {
 
     @Test("every prefix of every fixture and arbitrary bytes decode or throw, never crash")
     func neverCrashes() throws {
-        let names = try FileManager.default.contentsOfDirectory(
-            atPath: try #require(Bundle.module.resourceURL).appendingPathComponent("Fixtures/tasmota").path)
-        var state: UInt64 = 11
-        func nextByte() -> UInt8 {  // a linear congruential generator: reproducible noise
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return UInt8(truncatingIfNeeded: state >> 33)
-        }
+        var random = NoiseGenerator(seed: 11)
         let topics = ["tele/a/SENSOR", "tele/a/STATE", "tele/a/LWT", "stat/a/POWER", "stat/a/STATUS8", "stat/a/STATUS11", "a", "", "/"]
-        for name in names {
-            let payload = try Self.fixture(name)
-            for length in 0...payload.count {
-                for topic in topics { _ = try? decode(topic, Array(payload.prefix(length))) }
-            }
+        try Self.forEachFixturePrefix { payload in
+            for topic in topics { _ = try? decode(topic, payload) }
         }
         for _ in 0..<500 {
-            let bytes = (0..<Int(nextByte() % 40)).map { _ in nextByte() }
+            let bytes = random.nextBytes(countBelow: 40)
             for topic in topics { _ = try? decode(topic, bytes) }
             _ = try? decode("a/b/c", bytes, options: ["full_topic": String(decoding: bytes, as: UTF8.self)])
         }

@@ -2,24 +2,24 @@ import Foundation
 import Testing
 @testable import Ingest
 
-private let context = DecodingContext(timeZone: TimeZone(identifier: "Europe/Paris")!, receivedAt: 1_750_000_000_000)
 private let topic = "thingpark/mairie/uplink"
 
-private func fixture(_ name: String) throws -> [UInt8] {
-    let directory = try #require(Bundle.module.resourceURL).appendingPathComponent("Fixtures/thingpark")
-    return Array(try Data(contentsOf: directory.appendingPathComponent(name)))
-}
-
-private func decode(_ name: String) throws -> [DecodedMessage] {
-    try ThingParkDecoder().decode(topic: topic, payload: fixture(name), context: context)
-}
-
-private func decodeError(_ payload: [UInt8]) -> String? {
-    #expect(throws: DecodeError.self) { try ThingParkDecoder().decode(topic: topic, payload: payload, context: context) }?.reason
-}
-
 @Suite("ThingPark decoder")
-struct ThingParkDecoderTests {
+struct ThingParkDecoderTests: FixtureDecoderTestSuite {
+    static let decoder = ThingParkDecoder()
+    static let fixtureFolder = "thingpark"
+    static let receivedAt: Int64 = 1_750_000_000_000
+
+    /// Decodes the fixture `name` received on `topic`.
+    func decode(_ name: String) throws -> [DecodedMessage] {
+        try decode(topic, Self.fixture(name))
+    }
+
+    /// The reason `payload` received on `topic` is rejected for; a failed expectation when it is accepted.
+    func decodeError(_ payload: [UInt8]) -> String? {
+        expectedRejection(topic, payload)
+    }
+
     // MARK: Uplinks
 
     @Test("2018 format with every value a string: DevEUI lowercased, +02:00 time, radio values parsed from strings")
@@ -143,7 +143,7 @@ struct ThingParkDecoderTests {
 
     @Test("Truncated JSON is rejected with the byte offset")
     func truncatedPayload() throws {
-        let payload = Array(try fixture("thingpark_DevEUI_uplink_legacy_all_strings.json").prefix(120))
+        let payload = Array(try Self.fixture("thingpark_DevEUI_uplink_legacy_all_strings.json").prefix(120))
         let reason = try #require(decodeError(payload))
         // The cut falls inside the string `"FCntUp": "117…`.
         #expect(reason == "ThingPark payload: invalid JSON at byte 120: unterminated string (truncated?)")

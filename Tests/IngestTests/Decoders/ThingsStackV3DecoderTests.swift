@@ -2,27 +2,27 @@ import Foundation
 import Testing
 @testable import Ingest
 
-private let context = DecodingContext(timeZone: TimeZone(identifier: "Europe/Paris")!, receivedAt: 1_750_000_000_000)
-
-private func fixture(_ name: String) throws -> [UInt8] {
-    let directory = try #require(Bundle.module.resourceURL).appendingPathComponent("Fixtures/tts-v3")
-    return Array(try Data(contentsOf: directory.appendingPathComponent(name)))
-}
-
-private func decode(_ name: String, topic: String = "v3/app1@tenant1/devices/dev1/up") throws -> [DecodedMessage] {
-    try ThingsStackV3Decoder().decode(topic: topic, payload: fixture(name), context: context)
-}
-
-private func decode(json: String, topic: String = "v3/app1@ttn/devices/dev1/up") throws -> [DecodedMessage] {
-    try ThingsStackV3Decoder().decode(topic: topic, payload: Array(json.utf8), context: context)
-}
-
-private func decodeError(topic: String = "v3/app1@ttn/devices/dev1/up", _ payload: [UInt8]) -> String? {
-    #expect(throws: DecodeError.self) { try ThingsStackV3Decoder().decode(topic: topic, payload: payload, context: context) }?.reason
-}
-
 @Suite("The Things Stack v3 decoder")
-struct ThingsStackV3DecoderTests {
+struct ThingsStackV3DecoderTests: FixtureDecoderTestSuite {
+    static let decoder = ThingsStackV3Decoder()
+    static let fixtureFolder = "tts-v3"
+    static let receivedAt: Int64 = 1_750_000_000_000
+
+    /// Decodes the fixture `name`, by default as an uplink.
+    func decode(_ name: String, topic: String = "v3/app1@tenant1/devices/dev1/up") throws -> [DecodedMessage] {
+        try decode(topic, Self.fixture(name))
+    }
+
+    /// Decodes the JSON text `json`, by default as an uplink.
+    func decode(json: String, topic: String = "v3/app1@ttn/devices/dev1/up") throws -> [DecodedMessage] {
+        try decode(topic, json)
+    }
+
+    /// The reason `payload` is rejected for, by default as an uplink; a failed expectation when it is accepted.
+    func decodeError(topic: String = "v3/app1@ttn/devices/dev1/up", _ payload: [UInt8]) -> String? {
+        expectedRejection(topic, payload)
+    }
+
     // MARK: Uplinks
 
     @Test("Data-formats documentation uplink: dev_eui lowercased, uplink_message.received_at, decoded_payload")

@@ -3,33 +3,9 @@ import Testing
 @testable import Ingest
 
 @Suite("Zigbee2MQTT decoder")
-struct Zigbee2MQTTDecoderTests {
-    static let receivedAt: Int64 = 1_732_780_000_000
-
-    static func fixture(_ name: String) throws -> [UInt8] {
-        let root = try #require(Bundle.module.resourceURL)
-        return Array(try Data(contentsOf: root.appendingPathComponent("Fixtures/zigbee2mqtt/\(name)")))
-    }
-
-    func decode(_ topic: String, _ payload: [UInt8], options: [String: String] = [:]) throws -> [DecodedMessage] {
-        try Zigbee2MQTTDecoder().decode(topic: topic, payload: payload,
-                                        context: DecodingContext(receivedAt: Self.receivedAt, options: options))
-    }
-
-    func decode(_ topic: String, _ text: String, options: [String: String] = [:]) throws -> [DecodedMessage] {
-        try decode(topic, Array(text.utf8), options: options)
-    }
-
-    func rejection(_ topic: String, _ payload: [UInt8], options: [String: String] = [:]) -> String? {
-        do {
-            _ = try decode(topic, payload, options: options)
-            return nil
-        } catch let error as DecodeError {
-            return error.reason
-        } catch {
-            return "unexpected \(error)"
-        }
-    }
+struct Zigbee2MQTTDecoderTests: FixtureDecoderTestSuite {
+    static let decoder = Zigbee2MQTTDecoder()
+    static let fixtureFolder = "zigbee2mqtt"
 
     // MARK: - Device state
 
@@ -211,23 +187,14 @@ struct Zigbee2MQTTDecoderTests {
 
     @Test("every prefix of every fixture and arbitrary bytes decode or throw, never crash")
     func neverCrashes() throws {
-        let names = try FileManager.default.contentsOfDirectory(
-            atPath: try #require(Bundle.module.resourceURL).appendingPathComponent("Fixtures/zigbee2mqtt").path)
-        var state: UInt64 = 7
-        func nextByte() -> UInt8 {  // a linear congruential generator: reproducible noise
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return UInt8(truncatingIfNeeded: state >> 33)
-        }
-        for name in names {
-            let payload = try Self.fixture(name)
-            for length in 0...payload.count {
-                for topic in ["zigbee2mqtt/a", "zigbee2mqtt/a/availability", "zigbee2mqtt/bridge/event", "x", ""] {
-                    _ = try? decode(topic, Array(payload.prefix(length)))
-                }
+        var random = NoiseGenerator(seed: 7)
+        try Self.forEachFixturePrefix { payload in
+            for topic in ["zigbee2mqtt/a", "zigbee2mqtt/a/availability", "zigbee2mqtt/bridge/event", "x", ""] {
+                _ = try? decode(topic, payload)
             }
         }
         for _ in 0..<500 {
-            let bytes = (0..<Int(nextByte() % 40)).map { _ in nextByte() }
+            let bytes = random.nextBytes(countBelow: 40)
             _ = try? decode("zigbee2mqtt/a", bytes)
             _ = try? decode("zigbee2mqtt/a/availability", bytes)
         }
