@@ -61,6 +61,7 @@ public struct RejectedRow: Sendable, Equatable, Codable {
 /// Read-side queries over the gateway database.
 public struct GatewayQueries {
     private let db: Connection
+    var connection: Connection { db }
 
     public init(connection: Connection) {
         self.db = connection

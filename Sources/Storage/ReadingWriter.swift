@@ -1,3 +1,4 @@
+import Foundation
 import SQLiteDB
 
 /// The ingest path's write side: one connection, used by one thread, inside explicit batches.
@@ -26,8 +27,12 @@ public final class ReadingWriter {
         let metric: String
     }
 
-    public init(connection: Connection) {
+    private let rollups: RollupAccumulator
+
+    /// - Parameter timeZone: the commune's zone, for the days and months of the rollups.
+    public init(connection: Connection, timeZone: TimeZone = TimeZone(identifier: "Europe/Paris")!) {
         self.db = connection
+        self.rollups = RollupAccumulator(calendar: CommuneCalendar(timeZone: timeZone))
     }
 
     /// The journal position covered by the database.
@@ -42,9 +47,11 @@ public final class ReadingWriter {
     }
 
     /// Flushes the batch's aggregates, records the checkpoint and commits.
-    public func commit(checkpoint: JournalPosition?) throws {
+    /// - Parameter refreshRollups: recompute the touched days and months now rather than when next due.
+    public func commit(checkpoint: JournalPosition?, refreshRollups: Bool = false) throws {
         do {
             try flushAggregates()
+            try rollups.flush(db: db, now: Int64(Date().timeIntervalSince1970 * 1000), force: refreshRollups)
             if let checkpoint {
                 try db.run("INSERT INTO journal_checkpoint (id, segment, offset) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET segment = excluded.segment, offset = excluded.offset",
                            checkpoint.segment, checkpoint.offset)
@@ -56,6 +63,13 @@ public final class ReadingWriter {
         }
     }
 
+    /// Recomputes, in a short transaction of its own, the days and months still waiting for it (when idle).
+    public func refreshPendingRollups() throws {
+        guard rollups.hasPendingRefresh else { return }
+        try begin()
+        try commit(checkpoint: nil, refreshRollups: true)
+    }
+
     /// Abandons the batch; caches that may now be wrong are cleared.
     public func rollback() {
         if db.isInTransaction { try? db.execute("ROLLBACK") }
@@ -65,6 +79,7 @@ public final class ReadingWriter {
         devices.removeAll()
         series.removeAll()
         lastReceiptTime.removeAll()
+        rollups.reset()
     }
 
     /// Forgets cached devices (after an inventory change).
@@ -114,6 +129,9 @@ public final class ReadingWriter {
             return .duplicate
         }
         count("readings_stored")
+        if try rollups.add(series: seriesID, isCounter: kind == "counter", time: time, value: value, db: db) {
+            count("counter_resets")
+        }
         if let current = latestInBatch[seriesID], current.ts >= time {
             count("readings_late")
         } else {

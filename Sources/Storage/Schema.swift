@@ -111,6 +111,28 @@ public enum Schema {
                 );
                 """)
         }
+        migrator.register("004_rollups") { db in
+            try db.execute("""
+                -- Aggregates per series on the commune's calendar: period 1 = hour, 2 = day, 3 = month; bucket_start
+                -- is the local period's start in UTC ms. consumption is the counter increase ending in the period
+                -- (NULL for gauges).
+                CREATE TABLE rollups (
+                    series_id INTEGER NOT NULL,
+                    period INTEGER NOT NULL,
+                    bucket_start INTEGER NOT NULL,
+                    count INTEGER NOT NULL,
+                    sum REAL NOT NULL,
+                    min REAL NOT NULL,
+                    max REAL NOT NULL,
+                    first_ts INTEGER NOT NULL,
+                    first_value REAL NOT NULL,
+                    last_ts INTEGER NOT NULL,
+                    last_value REAL NOT NULL,
+                    consumption REAL,
+                    PRIMARY KEY (series_id, period, bucket_start)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 

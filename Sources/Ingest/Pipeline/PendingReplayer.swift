@@ -16,9 +16,9 @@ public struct PendingReplayer {
 
     /// Replays the pending messages of `deviceKeys`; returns how many messages were replayed.
     @discardableResult
-    public func replay(deviceKeys: [String], connection: Connection) throws -> Int {
+    public func replay(deviceKeys: [String], connection: Connection, timeZone: TimeZone) throws -> Int {
         let queries = GatewayQueries(connection: connection)
-        let writer = ReadingWriter(connection: connection)
+        let writer = ReadingWriter(connection: connection, timeZone: timeZone)
         var total = 0
         for key in deviceKeys {
             let messages = try queries.pendingMessages(deviceKey: key)
@@ -31,7 +31,7 @@ public struct PendingReplayer {
                     try processor.process(record, writer: writer, fallbackFormat: message.format, replay: true)
                 }
                 try connection.run("DELETE FROM pending_messages WHERE device_key = ? AND id <= ?", key, messages[messages.count - 1].id)
-                try writer.commit(checkpoint: nil)
+                try writer.commit(checkpoint: nil, refreshRollups: true)
             } catch {
                 writer.rollback()
                 throw error

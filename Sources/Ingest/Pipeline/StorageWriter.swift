@@ -16,6 +16,7 @@ public final class StorageWriter: @unchecked Sendable {
     private let counters: IngestCounters
     private let logger: Logger
     private let maxBatch: Int
+    private let timeZone: TimeZone
     // Guards `stopping`, `finished` and `appliedPosition`.
     private let state = NSCondition()
     private var stopping = false
@@ -25,7 +26,8 @@ public final class StorageWriter: @unchecked Sendable {
     private var thread: Thread?
 
     public init(databasePath: String, journal: Journal, processor: MessageProcessor, counters: IngestCounters,
-                logger: Logger, maxBatch: Int = 5_000) {
+                logger: Logger, timeZone: TimeZone = TimeZone(identifier: "Europe/Paris")!, maxBatch: Int = 5_000) {
+        self.timeZone = timeZone
         self.databasePath = databasePath
         self.journal = journal
         self.processor = processor
@@ -74,7 +76,7 @@ public final class StorageWriter: @unchecked Sendable {
 
     private func loop() throws {
         let connection = try Schema.open(path: databasePath)
-        let writer = ReadingWriter(connection: connection)
+        let writer = ReadingWriter(connection: connection, timeZone: timeZone)
         let reader = try JournalReader(journal: journal, from: try writer.checkpoint())
         var lastSegment = reader.position.segment
         while true {
@@ -83,6 +85,7 @@ public final class StorageWriter: @unchecked Sendable {
                 counters.increment("journal_corrupt_regions")
             }
             if entries.isEmpty {
+                try writer.refreshPendingRollups()
                 if isStopping { return }
                 journal.waitForData(after: reader.position, timeout: 0.5)
                 continue

@@ -23,7 +23,7 @@ public enum GatewayStartup {
         let timeZone = TimeZone(identifier: config.commune.timeZone) ?? TimeZone(identifier: "Europe/Paris")!
         let processor = MessageProcessor(subscriptions: config.subscriptions, profiles: profiles, timeZone: timeZone,
                                          payloadLimit: config.storage.rejectedPayloadLimit, logger: logger)
-        let replayed = try PendingReplayer(processor: processor, logger: logger).replay(deviceKeys: readyKeys, connection: connection)
+        let replayed = try PendingReplayer(processor: processor, logger: logger).replay(deviceKeys: readyKeys, connection: connection, timeZone: timeZone)
         return Report(appliedMigrations: applied, replayedMessages: replayed)
     }
 }

@@ -29,7 +29,7 @@ public final class IngestService: Service, @unchecked Sendable {
         let processor = MessageProcessor(subscriptions: config.subscriptions, profiles: profiles, timeZone: timeZone,
                                          payloadLimit: config.storage.rejectedPayloadLimit, logger: logger)
         let writer = StorageWriter(databasePath: config.storage.database, journal: journal, processor: processor,
-                                   counters: counters, logger: logger)
+                                   counters: counters, logger: logger, timeZone: timeZone)
         writer.start()
         let receiver = MessageReceiver(journal: journal, subscriptions: config.subscriptions, counters: counters, logger: logger)
         let filters = config.subscriptions.map { MQTTTopic.shared($0.topic, group: config.mqtt.sharedGroup) }

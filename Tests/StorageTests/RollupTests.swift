@@ -1,0 +1,131 @@
+import Assets
+import Foundation
+import SQLiteDB
+import Testing
+@testable import Storage
+
+/// Rollups on the commune's calendar, checked against hand-computed values.
+struct RollupTests {
+    let paris = TimeZone(identifier: "Europe/Paris")!
+    let path = NSTemporaryDirectory() + "pmc-rollups-\(UUID().uuidString.prefix(8)).sqlite"
+
+    /// Milliseconds of a local Paris wall time.
+    func local(_ text: String) -> Int64 {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = paris
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm"
+        return Int64(formatter.date(from: text)!.timeIntervalSince1970 * 1000)
+    }
+
+    /// Stores readings, one batch per reading, then refreshes days and months.
+    func store(_ readings: [(String, Double)], kind: String, db: Connection, writer: ReadingWriter) throws {
+        for (time, value) in readings {
+            try writer.begin()
+            let device = try writer.device(key: "compteur", at: 0).record
+            try writer.insertReading(device: device, metric: "m", unit: "Wh", kind: kind, time: local(time), value: value, receivedAt: 0)
+            try writer.commit(checkpoint: nil)
+        }
+        try writer.refreshPendingRollups()
+    }
+
+    func rollup(_ db: Connection, _ period: RollupPeriod, _ start: String) throws -> (count: Int64, mean: Double, min: Double, max: Double, consumption: Double?)? {
+        try db.prepare("SELECT count, sum / count, min, max, consumption FROM rollups WHERE period = ? AND bucket_start = ?")
+            .first([period.rawValue, local(start)]) { ($0.int(0), $0.double(1), $0.double(2), $0.double(3), $0.optionalDouble(4)) }
+    }
+
+    @Test("DST days have 23 and 25 hours; months are real months")
+    func calendarBuckets() {
+        let calendar = CommuneCalendar(timeZone: paris)
+        let spring = calendar.bucket(.day, containing: local("2026-03-29T12:00"))
+        #expect(spring.end - spring.start == 23 * 3_600_000)
+        let autumn = calendar.bucket(.day, containing: local("2026-10-25T12:00"))
+        #expect(autumn.end - autumn.start == 25 * 3_600_000)
+        let february = calendar.bucket(.month, containing: local("2026-02-14T12:00"))
+        #expect(february.start == local("2026-02-01T00:00"))
+        #expect(february.end == local("2026-03-01T00:00"))
+        // 2026-01-31 23:30 in Paris is still January even though it is 22:30 UTC.
+        #expect(calendar.bucket(.month, containing: local("2026-01-31T23:30")).start == local("2026-01-01T00:00"))
+    }
+
+    @Test("counter consumption per hour, day and month, across a reset")
+    func counterAcrossReset() throws {
+        let db = try Schema.open(path: path)
+        let writer = ReadingWriter(connection: db, timeZone: paris)
+        try store([("2026-01-15T00:10", 100), ("2026-01-15T00:50", 150), ("2026-01-15T01:20", 170),
+                   ("2026-01-15T01:40", 20), ("2026-01-15T02:10", 50)], kind: "counter", db: db, writer: writer)
+        #expect(try rollup(db, .hour, "2026-01-15T00:00")?.consumption == 50)   // 100 → 150
+        #expect(try rollup(db, .hour, "2026-01-15T01:00")?.consumption == 40)   // 150 → 170, reset, 0 → 20
+        #expect(try rollup(db, .hour, "2026-01-15T02:00")?.consumption == 30)   // 20 → 50
+        #expect(try rollup(db, .day, "2026-01-15T00:00")?.consumption == 120)
+        #expect(try rollup(db, .month, "2026-01-01T00:00")?.consumption == 120)
+        #expect(try db.scalarInt("SELECT value FROM ingest_counters WHERE name = 'counter_resets'") == 1)
+    }
+
+    @Test("a late counter reading moves consumption between hours, the day total is unchanged")
+    func lateCounterReading() throws {
+        let db = try Schema.open(path: path)
+        let writer = ReadingWriter(connection: db, timeZone: paris)
+        try store([("2026-01-15T00:10", 100), ("2026-01-15T02:10", 200)], kind: "counter", db: db, writer: writer)
+        #expect(try rollup(db, .hour, "2026-01-15T02:00")?.consumption == 100)
+        try store([("2026-01-15T01:10", 130)], kind: "counter", db: db, writer: writer)
+        #expect(try rollup(db, .hour, "2026-01-15T01:00")?.consumption == 30)
+        #expect(try rollup(db, .hour, "2026-01-15T02:00")?.consumption == 70)
+        #expect(try rollup(db, .day, "2026-01-15T00:00")?.consumption == 100)
+        #expect(try rollup(db, .day, "2026-01-15T00:00")?.count == 3)
+    }
+
+    @Test("a late reading after a restart is recognised as late")
+    func lateReadingAfterRestart() throws {
+        let db = try Schema.open(path: path)
+        try store([("2026-01-15T00:10", 100), ("2026-01-15T02:10", 200)], kind: "counter", db: db,
+                  writer: ReadingWriter(connection: db, timeZone: paris))
+        // A new writer (a restarted gateway) knows nothing in memory about the series.
+        try store([("2026-01-15T01:10", 130)], kind: "counter", db: db, writer: ReadingWriter(connection: db, timeZone: paris))
+        #expect(try rollup(db, .hour, "2026-01-15T01:00")?.consumption == 30)
+        #expect(try rollup(db, .hour, "2026-01-15T02:00")?.consumption == 70)
+        #expect(try rollup(db, .day, "2026-01-15T00:00")?.consumption == 100)
+    }
+
+    @Test("gauge aggregates: count, mean, min, max per hour, day (a 25-hour day) and month")
+    func gaugeAggregates() throws {
+        let db = try Schema.open(path: path)
+        let writer = ReadingWriter(connection: db, timeZone: paris)
+        try store([("2026-10-25T00:30", 18), ("2026-10-25T23:30", 22), ("2026-10-25T12:00", 20), ("2026-10-26T00:10", 30)],
+                  kind: "gauge", db: db, writer: writer)
+        let day = try rollup(db, .day, "2026-10-25T00:00")
+        #expect(day?.count == 3)
+        #expect(day?.mean == 20)
+        #expect(day?.min == 18)
+        #expect(day?.max == 22)
+        #expect(day?.consumption == nil)
+        #expect(try rollup(db, .month, "2026-10-01T00:00")?.count == 4)
+        #expect(try rollup(db, .month, "2026-10-01T00:00")?.max == 30)
+    }
+
+    @Test("daily consumption of an asset and commune-wide totals per domain")
+    func assetAndDomainQueries() throws {
+        let db = try Schema.open(path: path)
+        let writer = ReadingWriter(connection: db, timeZone: paris)
+        try InventoryStore(connection: db).sync(Inventory(
+            assets: [Asset(id: "ECOLE", name: "École", type: .building, domain: .batiments),
+                     Asset(id: "ARMOIRE", name: "Armoire", type: .controlCabinet, domain: .eclairage)],
+            devices: [DeviceBinding(id: "compteur-ecole", profile: "p", asset: "ECOLE"),
+                      DeviceBinding(id: "compteur-armoire", profile: "p", asset: "ARMOIRE")]))
+        for (key, values) in [("compteur-ecole", [1000.0, 1500, 2500]), ("compteur-armoire", [10.0, 40, 100])] {
+            for (day, value) in zip(["2026-01-14T12:00", "2026-01-15T12:00", "2026-01-16T12:00"], values) {
+                try writer.begin()
+                let device = try writer.device(key: key, at: 0).record
+                try writer.insertReading(device: device, metric: "energy_import", unit: "Wh", kind: "counter", time: local(day), value: value, receivedAt: 0)
+                try writer.commit(checkpoint: nil)
+            }
+        }
+        try writer.refreshPendingRollups()
+        let queries = GatewayQueries(connection: db)
+        let school = try queries.rollups(asset: "ECOLE", metric: "energy_import", period: .day, from: local("2026-01-01T00:00"), to: local("2027-01-01T00:00"))
+        #expect(school.map(\.consumption) == [0, 500, 1000])
+        #expect(school.map(\.bucketStart) == [local("2026-01-14T00:00"), local("2026-01-15T00:00"), local("2026-01-16T00:00")])
+        let totals = try queries.domainTotals(metric: "energy_import", period: .day, from: local("2026-01-15T00:00"), to: local("2026-01-17T00:00"))
+        #expect(totals.map { "\($0.domain!) \($0.consumption!)" } == ["batiments 500.0", "batiments 1000.0", "eclairage 30.0", "eclairage 60.0"])
+    }
+}
