@@ -133,13 +133,34 @@ public enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.register("005_disk_usage") { db in
+            try db.execute("""
+                -- Hourly samples of the bytes the gateway uses, for the disk-full forecast.
+                CREATE TABLE disk_usage_samples (
+                    ts INTEGER PRIMARY KEY,
+                    used_bytes INTEGER NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 
     /// Opens a connection to the gateway database, creating and migrating it as needed.
     public static func open(path: String) throws -> Connection {
         let connection = try Connection(path: path)
-        try migrator.migrate(connection)
+        try migrate(connection)
         return connection
+    }
+
+    /// Creates or migrates the schema; returns the migrations applied.
+    @discardableResult
+    public static func migrate(_ connection: Connection) throws -> [String] {
+        // Must precede the first table: lets the purge hand freed pages back to the file system bit by bit
+        // (`incremental_vacuum`) instead of a VACUUM that rewrites the whole file.
+        if try connection.scalarInt("SELECT count(*) FROM sqlite_master") == 0 {
+            // WAL mode already wrote the header: on an empty file the VACUUM that applies the setting is instant.
+            try connection.execute("PRAGMA auto_vacuum = INCREMENTAL; VACUUM")
+        }
+        return try migrator.migrate(connection)
     }
 }

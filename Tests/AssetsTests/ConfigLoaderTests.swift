@@ -211,4 +211,29 @@ struct ConfigLoaderTests {
         #expect(issues.first?.line == nil)
         #expect(issues.first?.message.hasPrefix("configuration file not found") == true)
     }
+
+    @Test("Retention and disk budget are read; monthly values kept under 5 years are refused")
+    func retention() throws {
+        let folder = try TestSupport.folder(["gw.yaml": """
+            commune: {name: Test}
+            subscriptions: [{topic: "a/#", format: json}]
+            storage:
+              disk_budget_mb: 4096
+              retention: {raw_days: 90, hourly_days: 365, rejected_days: 30}
+            inventory: inventory.yaml
+            """, "short.yaml": """
+            commune: {name: Test}
+            subscriptions: [{topic: "a/#", format: json}]
+            storage:
+              retention:
+                monthly_days: 365
+            inventory: inventory.yaml
+            """])
+        let config = try ConfigLoader.load(path: "\(folder)/gw.yaml", formats: TestSupport.formats)
+        #expect(config.storage.diskBudgetMB == 4096)
+        #expect(config.storage.retention == RetentionPolicy(rawDays: 90, hourlyDays: 365, dailyDays: 3_660, monthlyDays: 0, rejectedDays: 30))
+        let issues = TestSupport.issues { try ConfigLoader.load(path: "\(folder)/short.yaml", formats: TestSupport.formats) }
+        #expect(issues.map(\.line) == [5])
+        #expect(issues.first?.message.contains("at least 1827 days") == true)
+    }
 }

@@ -81,7 +81,7 @@ public enum ConfigLoader {
     }
 
     private static func readStorage(_ top: YAMLMapping, directory: String, reader: YAMLReader) -> StorageSettings {
-        let keys = ["database", "journal", "sync_journal", "rejected_payload_limit"]
+        let keys = ["database", "journal", "sync_journal", "rejected_payload_limit", "retention", "disk_budget_mb"]
         let section = top.mapping("storage", context: "storage", keys: keys)
         var storage = StorageSettings(database: FilePaths.resolve("var/pmc.sqlite", relativeTo: directory),
                                       journal: FilePaths.resolve("var/journal", relativeTo: directory))
@@ -90,6 +90,23 @@ public enum ConfigLoader {
         if let journal = section.text("journal") { storage.journal = FilePaths.resolve(journal, relativeTo: directory) }
         if let sync = section.boolean("sync_journal") { storage.syncJournal = sync }
         if let limit = section.integer("rejected_payload_limit", in: 0...16_777_216, unit: "bytes") { storage.rejectedPayloadLimit = limit }
+        if let budget = section.integer("disk_budget_mb", in: 16...100_000_000, unit: "MiB") { storage.diskBudgetMB = budget }
+        if let retention = section.mapping("retention", context: "storage.retention",
+                                           keys: ["raw_days", "hourly_days", "daily_days", "monthly_days", "rejected_days"]) {
+            let days = 0...36_600
+            if let value = retention.integer("raw_days", in: days, unit: "days") { storage.retention.rawDays = value }
+            if let value = retention.integer("hourly_days", in: days, unit: "days") { storage.retention.hourlyDays = value }
+            if let value = retention.integer("daily_days", in: days, unit: "days") { storage.retention.dailyDays = value }
+            if let value = retention.integer("rejected_days", in: days, unit: "days") { storage.retention.rejectedDays = value }
+            if let value = retention.integer("monthly_days", in: days, unit: "days") {
+                if value != 0 && value < RetentionPolicy.minimumMonthlyDays {
+                    reader.log.add(reader.file, line: retention.line(of: "monthly_days"),
+                                   "monthly_days \(value) is shorter than 5 years: monthly energy values must be kept at least \(RetentionPolicy.minimumMonthlyDays) days (décret BACS); use 0 to keep them forever")
+                } else {
+                    storage.retention.monthlyDays = value
+                }
+            }
+        }
         return storage
     }
 }

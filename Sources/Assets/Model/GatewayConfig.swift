@@ -89,6 +89,27 @@ public struct Subscription: Sendable, Equatable {
     }
 }
 
+/// How long each kind of data is kept. 0 means forever.
+public struct RetentionPolicy: Sendable, Equatable {
+    /// Raw readings.
+    public var rawDays: Int
+    public var hourlyDays: Int
+    public var dailyDays: Int
+    /// Monthly rollups: at least 5 years (the décret BACS asks for monthly energy values kept 5 years).
+    public var monthlyDays: Int
+    public var rejectedDays: Int
+
+    public static let minimumMonthlyDays = 1_827
+
+    public init(rawDays: Int = 400, hourlyDays: Int = 1_100, dailyDays: Int = 3_660, monthlyDays: Int = 0, rejectedDays: Int = 90) {
+        self.rawDays = rawDays
+        self.hourlyDays = hourlyDays
+        self.dailyDays = dailyDays
+        self.monthlyDays = monthlyDays
+        self.rejectedDays = rejectedDays
+    }
+}
+
 /// Where and how the gateway stores data.
 public struct StorageSettings: Sendable, Equatable {
     /// The SQLite database file.
@@ -99,12 +120,18 @@ public struct StorageSettings: Sendable, Equatable {
     public var syncJournal: Bool
     /// Largest payload kept in the rejected-messages store (bytes); longer payloads are truncated there.
     public var rejectedPayloadLimit: Int
+    public var retention: RetentionPolicy
+    /// The most the database and journal may use, in MiB; nil for no budget (the disk's free space still counts).
+    public var diskBudgetMB: Int?
 
-    public init(database: String, journal: String, syncJournal: Bool = false, rejectedPayloadLimit: Int = 4096) {
+    public init(database: String, journal: String, syncJournal: Bool = false, rejectedPayloadLimit: Int = 4096,
+                retention: RetentionPolicy = RetentionPolicy(), diskBudgetMB: Int? = nil) {
         self.database = database
         self.journal = journal
         self.syncJournal = syncJournal
         self.rejectedPayloadLimit = rejectedPayloadLimit
+        self.retention = retention
+        self.diskBudgetMB = diskBudgetMB
     }
 }
 

@@ -1,3 +1,4 @@
+import Assets
 import Foundation
 import Logging
 import SQLiteDB
@@ -25,10 +26,13 @@ public final class StorageWriter: @unchecked Sendable {
     private var appliedPosition: JournalPosition?
     private var thread: Thread?
 
-    public init(databasePath: String, journal: Journal, processor: MessageProcessor, counters: IngestCounters,
+    private let housekeeping: Housekeeping
+
+    public init(storage: StorageSettings, journal: Journal, processor: MessageProcessor, counters: IngestCounters,
                 logger: Logger, timeZone: TimeZone = TimeZone(identifier: "Europe/Paris")!, maxBatch: Int = 5_000) {
         self.timeZone = timeZone
-        self.databasePath = databasePath
+        self.housekeeping = Housekeeping(settings: storage, journal: journal, logger: logger)
+        self.databasePath = storage.database
         self.journal = journal
         self.processor = processor
         self.counters = counters
@@ -87,16 +91,28 @@ public final class StorageWriter: @unchecked Sendable {
             if entries.isEmpty {
                 try writer.refreshPendingRollups()
                 if isStopping { return }
+                try upkeep(connection: connection, writer: writer, idle: true)
                 journal.waitForData(after: reader.position, timeout: 0.5)
                 continue
             }
             try apply(entries, writer: writer)
+            try upkeep(connection: connection, writer: writer, idle: false)
             let position = entries[entries.count - 1].end
             state.withLock { appliedPosition = position }
             if position.segment != lastSegment {
                 journal.deleteSegments(before: position)
                 lastSegment = position.segment
             }
+        }
+    }
+
+    /// Housekeeping must not stop ingest: a storage outage is logged (and retried at the next tick).
+    private func upkeep(connection: Connection, writer: ReadingWriter, idle: Bool) throws {
+        do {
+            try housekeeping.tick(connection: connection, writer: writer, idle: idle)
+        } catch let error as SQLiteError where error.isStorageUnavailable {
+            writer.rollback()
+            logger.warning("housekeeping skipped: the database cannot be written", metadata: ["error": "\(error)"])
         }
     }
 

@@ -16,7 +16,7 @@ public enum GatewayStartup {
         let folder = (config.storage.database as NSString).deletingLastPathComponent
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         let connection = try Connection(path: config.storage.database)
-        let applied = try Schema.migrator.migrate(connection)
+        let applied = try Schema.migrate(connection)
         if !applied.isEmpty { logger.info("database migrated", metadata: ["migrations": "\(applied.joined(separator: ", "))"]) }
         let readyKeys = try InventoryStore(connection: connection).sync(inventory)
         logger.info("inventory loaded", metadata: ["assets": "\(inventory.assets.count)", "devices": "\(inventory.devices.count)"])

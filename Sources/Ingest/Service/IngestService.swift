@@ -28,7 +28,7 @@ public final class IngestService: Service, @unchecked Sendable {
         let counters = IngestCounters()
         let processor = MessageProcessor(subscriptions: config.subscriptions, profiles: profiles, timeZone: timeZone,
                                          payloadLimit: config.storage.rejectedPayloadLimit, logger: logger)
-        let writer = StorageWriter(databasePath: config.storage.database, journal: journal, processor: processor,
+        let writer = StorageWriter(storage: config.storage, journal: journal, processor: processor,
                                    counters: counters, logger: logger, timeZone: timeZone)
         writer.start()
         let receiver = MessageReceiver(journal: journal, subscriptions: config.subscriptions, counters: counters, logger: logger)
