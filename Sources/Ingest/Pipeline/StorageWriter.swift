@@ -80,6 +80,9 @@ public final class StorageWriter: @unchecked Sendable {
 
     private func loop() throws {
         let connection = try Schema.open(path: databasePath)
+        // With thousands of series the default 2 MiB page cache thrashes (every batch touches readings, latest and
+        // rollup pages all over the file); 32 MiB keeps the hot pages in memory.
+        try connection.execute("PRAGMA cache_size = -32768")
         let writer = ReadingWriter(connection: connection, timeZone: timeZone)
         let reader = try JournalReader(journal: journal, from: try writer.checkpoint())
         var lastSegment = reader.position.segment

@@ -5,20 +5,37 @@ import Foundation
 public final class CommuneCalendar {
     public let timeZone: TimeZone
     private var calendar: Calendar
-    private var cached: [RollupPeriod: (start: Int64, end: Int64)] = [:]
+    /// Recently used days and months (readings of many devices interleave a few periods).
+    private var recent: [RollupPeriod: [(start: Int64, end: Int64)]] = [:]
+    /// True when the zone's offsets are whole hours all year (Europe/Paris): local hours are then UTC hours,
+    /// even on DST days, and need no calendar arithmetic.
+    private let wholeHourOffsets: Bool
+    private static let hour: Int64 = 3_600_000
+    private static let recentLimit = 32
 
     public init(timeZone: TimeZone) {
         self.timeZone = timeZone
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         self.calendar = calendar
+        let now = Date()
+        wholeHourOffsets = stride(from: 0, to: 366, by: 15).allSatisfy { day in
+            timeZone.secondsFromGMT(for: now.addingTimeInterval(Double(day) * 86_400)) % 3_600 == 0
+        }
     }
 
     /// The bucket `[start, end)` of `period` that contains `time` (ms since the epoch).
     public func bucket(_ period: RollupPeriod, containing time: Int64) -> (start: Int64, end: Int64) {
-        if let range = cached[period], range.start <= time, time < range.end { return range }
+        if period == .hour, wholeHourOffsets {
+            let start = time - ((time % Self.hour) + Self.hour) % Self.hour
+            return (start, start + Self.hour)
+        }
+        var ranges = recent[period] ?? []
+        if let range = ranges.first(where: { $0.start <= time && time < $0.end }) { return range }
         let range = compute(period, time)
-        cached[period] = range
+        if ranges.count >= Self.recentLimit { ranges.removeFirst() }
+        ranges.append(range)
+        recent[period] = ranges
         return range
     }
 
