@@ -93,7 +93,7 @@ public struct GatewayQueries {
     public func latest(device: String? = nil, asset: String? = nil) throws -> [ReadingRow] {
         var sql = """
             SELECT d.key, s.asset_id, s.metric, s.unit, l.ts, l.value
-            FROM latest l JOIN series s ON s.id = l.series_id JOIN devices d ON d.id = s.device_id WHERE 1 = 1
+            FROM series s JOIN latest l ON l.series_id = s.id JOIN devices d ON d.id = s.device_id WHERE l.ts IS NOT NULL
             """
         var values: [any SQLBindable] = []
         if let device { sql += " AND d.key = ?"; values.append(device) }

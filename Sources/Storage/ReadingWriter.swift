@@ -17,7 +17,6 @@ public final class ReadingWriter {
     private var devices: [String: DeviceRecord] = [:]
     private var series: [SeriesKey: Int64] = [:]
     // Per-batch aggregates, written once per batch rather than once per message.
-    private var latestInBatch: [Int64: (ts: Int64, value: Double, receivedAt: Int64)] = [:]
     private var seenInBatch: [Int64: (lastSeen: Int64, count: Int64, unmapped: String?)] = [:]
     private var countersInBatch: [String: Int64] = [:]
     private var lastReceiptTime: [Int64: Int64] = [:]
@@ -73,7 +72,6 @@ public final class ReadingWriter {
     /// Abandons the batch; caches that may now be wrong are cleared.
     public func rollback() {
         if db.isInTransaction { try? db.execute("ROLLBACK") }
-        latestInBatch.removeAll()
         seenInBatch.removeAll()
         countersInBatch.removeAll()
         devices.removeAll()
@@ -103,7 +101,7 @@ public final class ReadingWriter {
         return (record, true)
     }
 
-    /// Adds one reading; keeps the newest-by-measurement-time value as the series' latest.
+    /// Adds one reading (its hourly rollup, and so the series' latest value, follow at commit).
     ///
     /// - Parameter timeFromReceipt: the time is the receive time, not a measurement time from the payload.
     ///   Such readings never collide: a burst (a backlog drained after an outage) delivers many messages of one
@@ -131,11 +129,6 @@ public final class ReadingWriter {
         count("readings_stored")
         if try rollups.add(series: seriesID, isCounter: kind == "counter", time: time, value: value, db: db) {
             count("counter_resets")
-        }
-        if let current = latestInBatch[seriesID], current.ts >= time {
-            count("readings_late")
-        } else {
-            latestInBatch[seriesID] = (time, value, receivedAt)
         }
         return .stored
     }
@@ -194,15 +187,6 @@ public final class ReadingWriter {
     }
 
     private func flushAggregates() throws {
-        let latest = try db.cached("""
-            INSERT INTO latest (series_id, ts, value, received_at) VALUES (?, ?, ?, ?)
-            ON CONFLICT(series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value, received_at = excluded.received_at
-            WHERE excluded.ts > latest.ts
-            """)
-        for (seriesID, entry) in latestInBatch {
-            if try latest.execute([seriesID, entry.ts, entry.value, entry.receivedAt]) == 0 { count("readings_late") }
-        }
-        latestInBatch.removeAll(keepingCapacity: true)
 
         let seen = try db.cached("""
             UPDATE devices SET last_seen = max(coalesce(last_seen, 0), ?), message_count = message_count + ?,

@@ -50,7 +50,7 @@ final class RollupAccumulator {
     /// The newest reading of each counter series, to compute the increase of the next one.
     private var counterTail: [Int64: (time: Int64, value: Double)] = [:]
 
-    init(calendar: CommuneCalendar, refreshIntervalMs: Int64 = 5_000) {
+    init(calendar: CommuneCalendar, refreshIntervalMs: Int64 = 30_000) {
         self.calendar = calendar
         self.refreshInterval = refreshIntervalMs
     }
