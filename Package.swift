@@ -46,6 +46,9 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
+        // Benchmarks (not part of `swift test`): see Benchmarks/README.md.
+        .executableTarget(name: "pmc-query-bench", dependencies: ["Storage", "Assets", "SQLiteDB"], path: "Benchmarks/QueryBench"),
+
         .testTarget(name: "AssetsTests", dependencies: ["Assets"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Assets", "Storage"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "SQLiteDB", "Assets"]),

@@ -16,6 +16,7 @@ public struct InventoryStore {
     @discardableResult
     public func sync(_ inventory: Inventory) throws -> [String] {
         try db.transaction {
+            let domainsBefore = try seriesDomains()
             try db.execute("DELETE FROM assets")
             let insertAsset = try db.cached("""
                 INSERT INTO assets (id, name, type, domain, parent_id, address, latitude, longitude, attributes)
@@ -38,11 +39,21 @@ public struct InventoryStore {
             // Devices removed from the inventory become pending again: their new messages wait for a profile.
             try db.execute("UPDATE devices SET profile = NULL, asset_id = NULL WHERE declared = 0")
             try db.execute("UPDATE series SET asset_id = (SELECT asset_id FROM devices WHERE devices.id = series.device_id)")
+            if try seriesDomains() != domainsBefore {
+                try DomainRollups.rebuild(db: db) // series moved between domains: their history moves too
+            }
             return try db.cached("""
                 SELECT DISTINCT p.device_key FROM pending_messages p JOIN devices d ON d.key = p.device_key
                 WHERE d.profile IS NOT NULL ORDER BY p.device_key
                 """).map { $0.string(0) }
         }
+    }
+
+    /// Which domain each series counts in.
+    private func seriesDomains() throws -> [Int64: String] {
+        var result: [Int64: String] = [:]
+        try db.cached("SELECT s.id, a.domain FROM series s JOIN assets a ON a.id = s.asset_id").forEach { result[$0.int(0)] = $0.string(1) }
+        return result
     }
 
     static func attributesJSON(_ attributes: [String: AttributeValue]) -> String {

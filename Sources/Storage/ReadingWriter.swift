@@ -84,6 +84,7 @@ public final class ReadingWriter {
     public func invalidateDevices() {
         devices.removeAll()
         series.removeAll()
+        rollups.forgetBindings()
     }
 
     /// The device with this key, created as pending if it was never seen (then `discovered` is true).

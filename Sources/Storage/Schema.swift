@@ -154,6 +154,30 @@ public enum Schema {
                 FROM series s;
                 """)
         }
+        migrator.register("007_rollups_by_time") { db in
+            try db.execute("""
+                -- Commune-wide totals read every series' days of one month: index days and months by time (hours,
+                -- the rows written with every batch, stay out of it).
+                -- (One partial index per period: SQLite uses a partial index only when the query repeats its condition.)
+                CREATE INDEX rollups_days_by_time ON rollups(bucket_start, series_id) WHERE period = 2;
+                CREATE INDEX rollups_months_by_time ON rollups(bucket_start, series_id) WHERE period = 3;
+
+                -- Days and months summed per domain (see DomainRollups).
+                CREATE TABLE domain_rollups (
+                    domain TEXT NOT NULL,
+                    metric TEXT NOT NULL,
+                    unit TEXT NOT NULL,
+                    period INTEGER NOT NULL,
+                    bucket_start INTEGER NOT NULL,
+                    count INTEGER NOT NULL,
+                    sum REAL NOT NULL,
+                    min REAL NOT NULL,
+                    max REAL NOT NULL,
+                    consumption REAL,
+                    PRIMARY KEY (metric, period, bucket_start, domain, unit)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 

@@ -128,4 +128,22 @@ struct RollupTests {
         let totals = try queries.domainTotals(metric: "energy_import", period: .day, from: local("2026-01-15T00:00"), to: local("2026-01-17T00:00"))
         #expect(totals.map { "\($0.domain!) \($0.consumption!)" } == ["batiments 500.0", "batiments 1000.0", "eclairage 30.0", "eclairage 60.0"])
     }
+
+    @Test("moving an asset to another domain moves its history in the domain totals")
+    func domainTotalsFollowTheInventory() throws {
+        let db = try Schema.open(path: path)
+        let writer = ReadingWriter(connection: db, timeZone: paris)
+        func inventory(_ domain: Domain) -> Inventory {
+            Inventory(assets: [Asset(id: "GYMNASE", name: "Gymnase", type: .building, domain: domain)],
+                      devices: [DeviceBinding(id: "compteur", profile: "p", asset: "GYMNASE")])
+        }
+        try InventoryStore(connection: db).sync(inventory(.batiments))
+        try store([("2026-01-15T08:00", 100), ("2026-01-15T18:00", 400)], kind: "counter", db: db, writer: writer)
+        let queries = GatewayQueries(connection: db)
+        let day = (local("2026-01-15T00:00"), local("2026-01-16T00:00"))
+        #expect(try queries.domainTotals(metric: "m", period: .day, from: day.0, to: day.1).map { "\($0.domain!) \($0.consumption!)" } == ["batiments 300.0"])
+        try InventoryStore(connection: db).sync(inventory(.equipementsSportifs))
+        #expect(try queries.domainTotals(metric: "m", period: .day, from: day.0, to: day.1).map { "\($0.domain!) \($0.consumption!)" } == ["equipements_sportifs 300.0"])
+        #expect(try queries.domainTotals(metric: "m", period: .month, from: local("2026-01-01T00:00"), to: local("2026-02-01T00:00")).map(\.consumption) == [300])
+    }
 }

@@ -47,6 +47,7 @@ final class RollupAccumulator {
     private var daysToRefresh: Set<Key> = []
     private var monthsToRefresh: Set<Key> = []
     private var lastRefresh: Int64 = 0
+    private var domains = DomainRollups()
     /// The newest reading of each counter series, to compute the increase of the next one.
     private var counterTail: [Int64: (time: Int64, value: Double)] = [:]
 
@@ -126,13 +127,21 @@ final class RollupAccumulator {
         lastRefresh = now
         for day in daysToRefresh {
             try refresh(.day, start: day.bucket, end: calendar.bucket(.day, containing: day.bucket).end, from: .hour, series: day.series, db: db)
+            try domains.touch(series: day.series, period: .day, bucket: day.bucket, db: db)
             monthsToRefresh.insert(Key(series: day.series, bucket: calendar.bucket(.month, containing: day.bucket).start))
         }
         daysToRefresh.removeAll(keepingCapacity: true)
         for month in monthsToRefresh {
             try refresh(.month, start: month.bucket, end: calendar.bucket(.month, containing: month.bucket).end, from: .day, series: month.series, db: db)
+            try domains.touch(series: month.series, period: .month, bucket: month.bucket, db: db)
         }
         monthsToRefresh.removeAll(keepingCapacity: true)
+        try domains.flush(db: db)
+    }
+
+    /// Forgets which domain each series is in (the inventory changed).
+    func forgetBindings() {
+        domains.forgetBindings()
     }
 
     /// Forgets in-memory state after a rolled-back batch.

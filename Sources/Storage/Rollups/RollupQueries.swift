@@ -46,10 +46,9 @@ extension GatewayQueries {
     /// electricity per domain over a month).
     public func domainTotals(metric: String, period: RollupPeriod, from: Int64, to: Int64) throws -> [RollupRow] {
         try connection.cached("""
-            SELECT a.domain, r.bucket_start, s.unit, sum(r.count), sum(r.sum) / sum(r.count), min(r.min), max(r.max), sum(r.consumption)
-            FROM rollups r JOIN series s ON s.id = r.series_id JOIN assets a ON a.id = s.asset_id
-            WHERE s.metric = ? AND r.period = ? AND r.bucket_start >= ? AND r.bucket_start < ?
-            GROUP BY a.domain, r.bucket_start, s.unit ORDER BY a.domain, r.bucket_start
+            SELECT domain, bucket_start, unit, count, sum / count, min, max, consumption FROM domain_rollups
+            WHERE metric = ? AND period = ? AND bucket_start >= ? AND bucket_start < ?
+            ORDER BY domain, bucket_start
             """).map([metric, period.rawValue, from, to]) { row in
             RollupRow(bucketStart: row.int(1), metric: metric, unit: row.string(2), count: row.int(3), mean: row.double(4),
                       min: row.double(5), max: row.double(6), consumption: row.optionalDouble(7), domain: row.string(0))

@@ -1,0 +1,66 @@
+import SQLiteDB
+
+/// Commune-wide totals per domain, metric and day or month, kept beside the per-series rollups so that the
+/// dashboard's "consumption per domain this month" reads a few hundred rows instead of every series' days.
+///
+/// A domain's day (or month) is recomputed from its series' rows whenever one of them changes (at the rollup
+/// refresh), and everything is rebuilt when the inventory moves series between domains.
+struct DomainRollups {
+    private struct Group: Hashable {
+        let domain: String
+        let metric: String
+        let unit: String
+        let period: RollupPeriod
+        let bucket: Int64
+    }
+
+    private var domainOfSeries: [Int64: (domain: String, metric: String, unit: String)?] = [:]
+    private var touched: Set<Group> = []
+
+    /// Notes that the `period` rollup of `series` starting at `bucket` changed.
+    mutating func touch(series: Int64, period: RollupPeriod, bucket: Int64, db: Connection) throws {
+        if domainOfSeries[series] == nil {
+            domainOfSeries[series] = try db.cached("""
+                SELECT a.domain, s.metric, s.unit FROM series s JOIN assets a ON a.id = s.asset_id WHERE s.id = ?
+                """).first([series]) { ($0.string(0), $0.string(1), $0.string(2)) }
+        }
+        guard let target = domainOfSeries[series] ?? nil else { return } // not bound to an asset
+        touched.insert(Group(domain: target.domain, metric: target.metric, unit: target.unit, period: period, bucket: bucket))
+    }
+
+    /// Recomputes the touched domain totals.
+    mutating func flush(db: Connection) throws {
+        for group in touched {
+            // The period is written into the SQL so that the partial index of days (or months) by time is used.
+            try db.cached("""
+                INSERT OR REPLACE INTO domain_rollups (domain, metric, unit, period, bucket_start, count, sum, min, max, consumption)
+                SELECT ?1, ?2, ?3, \(group.period.rawValue), ?4, sum(r.count), sum(r.sum), min(r.min), max(r.max), sum(r.consumption)
+                FROM rollups r INDEXED BY \(Self.index(group.period)) JOIN series s ON s.id = r.series_id JOIN assets a ON a.id = s.asset_id
+                WHERE r.period = \(group.period.rawValue) AND r.bucket_start = ?4 AND a.domain = ?1 AND s.metric = ?2 AND s.unit = ?3
+                HAVING count(*) > 0
+                """).execute([group.domain, group.metric, group.unit, group.bucket])
+        }
+        touched.removeAll(keepingCapacity: true)
+    }
+
+    /// Forgets which domain each series is in (after an inventory change).
+    mutating func forgetBindings() {
+        domainOfSeries.removeAll()
+    }
+
+    /// Rebuilds every domain total from the series' days and months.
+    static func rebuild(db: Connection) throws {
+        try db.execute("""
+            DELETE FROM domain_rollups;
+            INSERT INTO domain_rollups (domain, metric, unit, period, bucket_start, count, sum, min, max, consumption)
+            SELECT a.domain, s.metric, s.unit, r.period, r.bucket_start, sum(r.count), sum(r.sum), min(r.min), max(r.max), sum(r.consumption)
+            FROM rollups r JOIN series s ON s.id = r.series_id JOIN assets a ON a.id = s.asset_id
+            WHERE r.period IN (2, 3)
+            GROUP BY a.domain, s.metric, s.unit, r.period, r.bucket_start;
+            """)
+    }
+
+    private static func index(_ period: RollupPeriod) -> String {
+        period == .month ? "rollups_months_by_time" : "rollups_days_by_time"
+    }
+}
