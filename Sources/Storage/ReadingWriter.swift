@@ -6,13 +6,6 @@ import SQLiteDB
 /// A batch groups many messages in one transaction and ends with the journal checkpoint, so the data and the
 /// position it covers are committed atomically: after a crash, replay restarts exactly where the data ends.
 public final class ReadingWriter {
-    /// Why a reading was or was not added.
-    public enum InsertOutcome: Sendable, Equatable {
-        case stored
-        /// The same series already has a reading at that measurement time (a redelivery or a repeat).
-        case duplicate
-    }
-
     private let db: Connection
     private var devices: [String: DeviceRecord] = [:]
     private var series: [SeriesKey: Int64] = [:]
@@ -20,6 +13,17 @@ public final class ReadingWriter {
     private var seenInBatch: [Int64: (lastSeen: Int64, count: Int64, unmapped: String?)] = [:]
     private var countersInBatch: [String: Int64] = [:]
     private var lastReceiptTime: [Int64: Int64] = [:]
+    private var pendingReadings: [PendingReading] = []
+
+    private struct PendingReading {
+        let series: Int64
+        let time: Int64
+        let value: Double
+        let isCounter: Bool
+        let timeFromReceipt: Bool
+        /// Arrival order within the batch: the first of two repeats wins.
+        let order: Int
+    }
 
     private struct SeriesKey: Hashable {
         let device: Int64
@@ -49,6 +53,7 @@ public final class ReadingWriter {
     /// - Parameter refreshRollups: recompute the touched days and months now rather than when next due.
     public func commit(checkpoint: JournalPosition?, refreshRollups: Bool = false) throws {
         do {
+            try flushReadings()
             try flushAggregates()
             try rollups.flush(db: db, now: Int64(Date().timeIntervalSince1970 * 1000), force: refreshRollups)
             if let checkpoint {
@@ -56,6 +61,7 @@ public final class ReadingWriter {
                            checkpoint.segment, checkpoint.offset)
             }
             try db.execute("COMMIT")
+            rollups.committed()
         } catch {
             rollback()
             throw error
@@ -77,6 +83,7 @@ public final class ReadingWriter {
         devices.removeAll()
         series.removeAll()
         lastReceiptTime.removeAll()
+        pendingReadings.removeAll()
         rollups.reset()
     }
 
@@ -102,36 +109,53 @@ public final class ReadingWriter {
         return (record, true)
     }
 
-    /// Adds one reading (its hourly rollup, and so the series' latest value, follow at commit).
+    /// Adds one reading to the batch. Readings are written at commit, sorted by series and time: consecutive
+    /// inserts then land in the same B-tree pages, which is what keeps thousands of interleaved series fast.
     ///
     /// - Parameter timeFromReceipt: the time is the receive time, not a measurement time from the payload.
     ///   Such readings never collide: a burst (a backlog drained after an outage) delivers many messages of one
     ///   device within a millisecond, so each gets the next free millisecond of its series. Redeliveries are
     ///   recognised before the journal, and the journal applies each record once, so this never doubles one.
-    @discardableResult
     public func insertReading(device: DeviceRecord, metric: String, unit: String, kind: String,
-                              time: Int64, value: Double, receivedAt: Int64, timeFromReceipt: Bool = false) throws -> InsertOutcome {
+                              time: Int64, value: Double, receivedAt: Int64, timeFromReceipt: Bool = false) throws {
         let seriesID = try seriesID(device: device, metric: metric, unit: unit, kind: kind)
+        pendingReadings.append(PendingReading(series: seriesID, time: time, value: value, isCounter: kind == "counter",
+                                              timeFromReceipt: timeFromReceipt, order: pendingReadings.count))
+    }
+
+    /// Writes the batch's readings in (series, time) order; the first of two readings with the same series and
+    /// time (a repeat) is kept.
+    private func flushReadings() throws {
+        guard !pendingReadings.isEmpty else { return }
+        pendingReadings.sort { ($0.series, $0.time, $0.order) < ($1.series, $1.time, $1.order) }
         let insert = try db.cached("INSERT OR IGNORE INTO readings (series_id, ts, value) VALUES (?, ?, ?)")
-        var time = time
-        if timeFromReceipt {
-            if let last = lastReceiptTime[seriesID], time <= last { time = last + 1 }
-            var attempts = 0
-            while try insert.execute([seriesID, time, value]) == 0 {
-                attempts += 1
-                guard attempts < 10_000 else { throw SQLiteError(code: 19, message: "no free millisecond for a receive-timed reading of series \(seriesID)") }
-                time += 1
+        var stored: Int64 = 0
+        var duplicates: Int64 = 0
+        var resets: Int64 = 0
+        for reading in pendingReadings {
+            var time = reading.time
+            if reading.timeFromReceipt {
+                if let last = lastReceiptTime[reading.series], time <= last { time = last + 1 }
+                var attempts = 0
+                while try insert.execute([reading.series, time, reading.value]) == 0 {
+                    attempts += 1
+                    guard attempts < 10_000 else { throw SQLiteError(code: 19, message: "no free millisecond for a receive-timed reading of series \(reading.series)") }
+                    time += 1
+                }
+                lastReceiptTime[reading.series] = time
+            } else if try insert.execute([reading.series, time, reading.value]) == 0 {
+                duplicates += 1
+                continue
             }
-            lastReceiptTime[seriesID] = time
-        } else if try insert.execute([seriesID, time, value]) == 0 {
-            count("readings_duplicate")
-            return .duplicate
+            stored += 1
+            if try rollups.add(series: reading.series, isCounter: reading.isCounter, time: time, value: reading.value, db: db) {
+                resets += 1
+            }
         }
-        count("readings_stored")
-        if try rollups.add(series: seriesID, isCounter: kind == "counter", time: time, value: value, db: db) {
-            count("counter_resets")
-        }
-        return .stored
+        pendingReadings.removeAll(keepingCapacity: true)
+        if stored > 0 { count("readings_stored", by: stored) }
+        if duplicates > 0 { count("readings_duplicate", by: duplicates) }
+        if resets > 0 { count("counter_resets", by: resets) }
     }
 
     /// Records that a device was heard from, with the fields its profile did not map (for `pmc-gateway devices`).
@@ -193,7 +217,7 @@ public final class ReadingWriter {
             UPDATE devices SET last_seen = max(coalesce(last_seen, 0), ?), message_count = message_count + ?,
                 first_seen = coalesce(first_seen, ?), unmapped_fields = coalesce(?, unmapped_fields) WHERE id = ?
             """)
-        for (deviceID, entry) in seenInBatch {
+        for (deviceID, entry) in seenInBatch.sorted(by: { $0.key < $1.key }) {
             try seen.execute([entry.lastSeen, entry.count, entry.lastSeen, entry.unmapped, deviceID])
         }
         seenInBatch.removeAll(keepingCapacity: true)

@@ -15,12 +15,13 @@ struct ReadingWriterTests {
         let writer = ReadingWriter(connection: db)
         try writer.begin()
         let device = try writer.device(key: "d1", at: 0).record
-        #expect(try writer.insertReading(device: device, metric: "t", unit: "°C", kind: "gauge", time: 1000, value: 45, receivedAt: 1) == .stored)
-        #expect(try writer.insertReading(device: device, metric: "t", unit: "°C", kind: "gauge", time: 1000, value: 45.0, receivedAt: 2) == .duplicate)
+        try writer.insertReading(device: device, metric: "t", unit: "°C", kind: "gauge", time: 1000, value: 45, receivedAt: 1)
+        try writer.insertReading(device: device, metric: "t", unit: "°C", kind: "gauge", time: 1000, value: 45.0, receivedAt: 2)
         try writer.commit(checkpoint: JournalPosition(segment: 1, offset: 10))
         #expect(try db.scalarInt("SELECT count(*) FROM readings") == 1)
         #expect(try writer.checkpoint() == JournalPosition(segment: 1, offset: 10))
         #expect(try db.scalarInt("SELECT value FROM ingest_counters WHERE name = 'readings_duplicate'") == 1)
+        #expect(try db.scalarInt("SELECT value FROM ingest_counters WHERE name = 'readings_stored'") == 1)
     }
 
     @Test("the latest value is the newest measurement, not the last received, across batches")

@@ -40,6 +40,13 @@ public final class Journal: @unchecked Sendable {
         let segments = try Self.segments(in: directory)
         if let last = segments.last {
             recentHashes = try Self.repairTail(path: Self.path(directory, last), keepHashes: recentHashCount)
+            // A run stopped or killed before it journaled much (e.g. restarted while the broker was down)
+            // leaves a short or empty last segment, while the broker may still resend what an earlier run
+            // journaled: take the hashes of earlier segments too.
+            for segment in segments.dropLast().reversed() where recentHashes.count < recentHashCount {
+                recentHashes = try Self.lastHashes(path: Self.path(directory, segment), keep: recentHashCount - recentHashes.count)
+                    + recentHashes
+            }
         }
         activeSegment = (segments.last ?? 0) + 1
         try openActiveSegment(minimumSize: 0)
@@ -183,6 +190,17 @@ public final class Journal: @unchecked Sendable {
             guard name.hasPrefix("segment-"), name.hasSuffix(".journal") else { return nil }
             return Int64(name.dropFirst("segment-".count).dropLast(".journal".count))
         }.sorted()
+    }
+
+    /// The content hashes of the last `keep` complete records of a segment.
+    static func lastHashes(path: String, keep: Int) throws -> [UInt64] {
+        let reader = try SegmentReader(path: path)
+        var hashes: [UInt64] = []
+        while case .record(let record, _) = try reader.next(limit: .max) {
+            hashes.append(record.contentHash)
+            if hashes.count > keep * 2 { hashes.removeFirst(hashes.count - keep) }
+        }
+        return Array(hashes.suffix(keep))
     }
 
     /// Truncates a segment after its last complete record (a crash may leave half a record) and returns the

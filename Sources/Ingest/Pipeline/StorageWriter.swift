@@ -25,6 +25,8 @@ public final class StorageWriter: @unchecked Sendable {
     private var failure: (any Error)?
     private var appliedPosition: JournalPosition?
     private var thread: Thread?
+    /// Consecutive idle rollup refreshes that met a storage outage (writer thread only).
+    private var refreshFailures = 0
 
     private let housekeeping: Housekeeping
 
@@ -92,7 +94,7 @@ public final class StorageWriter: @unchecked Sendable {
                 counters.increment("journal_corrupt_regions")
             }
             if entries.isEmpty {
-                try writer.refreshPendingRollups()
+                refreshRollupsWhenIdle(writer)
                 if isStopping { return }
                 try upkeep(connection: connection, writer: writer, idle: true)
                 journal.waitForData(after: reader.position, timeout: 0.5)
@@ -106,6 +108,25 @@ public final class StorageWriter: @unchecked Sendable {
                 journal.deleteSegments(before: position)
                 lastSegment = position.segment
             }
+        }
+    }
+
+    /// The idle rollup refresh must not stop ingest either: a storage outage is logged, counted, and the refresh
+    /// retried at the next idle tick.
+    private func refreshRollupsWhenIdle(_ writer: ReadingWriter) {
+        do {
+            try writer.refreshPendingRollups()
+            refreshFailures = 0
+        } catch let error as SQLiteError where error.isStorageUnavailable {
+            writer.rollback()
+            refreshFailures += 1
+            counters.increment("storage_write_errors")
+            if refreshFailures == 1 || refreshFailures % 60 == 0 {
+                logger.error("cannot write the database; rollup refresh postponed", metadata: ["error": "\(error)", "attempts": "\(refreshFailures)"])
+            }
+        } catch {
+            writer.rollback()
+            logger.error("rollup refresh failed; retried when idle", metadata: ["error": "\(error)"])
         }
     }
 
@@ -123,15 +144,19 @@ public final class StorageWriter: @unchecked Sendable {
         var delay: TimeInterval = 0.1
         var attempts = 0
         while true {
+            // Counts from the MQTT thread (journal write errors, dropped redeliveries) and from failed attempts
+            // (storage_write_errors) go into this batch; a batch rolled back gives them back.
+            let pending = counters.drain()
             do {
                 try writer.begin()
-                for (name, amount) in counters.drain() { writer.count(name, by: amount) }
+                for (name, amount) in pending { writer.count(name, by: amount) }
                 for entry in entries { try processor.process(entry.record, writer: writer) }
                 try writer.commit(checkpoint: entries[entries.count - 1].end)
                 if attempts > 0 { logger.notice("database writable again; ingest resumed", metadata: ["attempts": "\(attempts)"]) }
                 return
             } catch let error as SQLiteError where error.isStorageUnavailable {
                 writer.rollback()
+                for (name, amount) in pending { counters.increment(name, by: amount) }
                 attempts += 1
                 counters.increment("storage_write_errors")
                 if attempts == 1 || attempts % 30 == 0 {
@@ -144,6 +169,7 @@ public final class StorageWriter: @unchecked Sendable {
             } catch {
                 // Not a storage outage: apply record by record so that one bad record cannot block the rest.
                 writer.rollback()
+                for (name, amount) in pending { counters.increment(name, by: amount) }
                 logger.error("batch failed; retrying record by record", metadata: ["error": "\(error)"])
                 try applyOneByOne(entries, writer: writer)
                 return

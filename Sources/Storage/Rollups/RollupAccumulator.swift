@@ -47,6 +47,8 @@ final class RollupAccumulator {
     private var daysToRefresh: Set<Key> = []
     private var monthsToRefresh: Set<Key> = []
     private var lastRefresh: Int64 = 0
+    /// Set by a `flush` that refreshed days and months, until its transaction commits.
+    private var refreshedAt: Int64?
     private var domains = DomainRollups()
     /// The newest reading of each counter series, to compute the increase of the next one.
     private var counterTail: [Int64: (time: Int64, value: Double)] = [:]
@@ -113,7 +115,8 @@ final class RollupAccumulator {
                 last_ts = max(last_ts, excluded.last_ts),
                 consumption = CASE WHEN excluded.consumption IS NULL THEN consumption ELSE coalesce(consumption, 0) + excluded.consumption END
             """)
-        for (key, delta) in hours {
+        // In key order: consecutive upserts then touch the same B-tree pages.
+        for (key, delta) in hours.sorted(by: { ($0.key.series, $0.key.bucket) < ($1.key.series, $1.key.bucket) }) {
             try upsert.execute([key.series, key.bucket, delta.count, delta.sum, delta.min, delta.max, delta.firstTime,
                                 delta.firstValue, delta.lastTime, delta.lastValue, delta.consumption.map(SQLValue.real) ?? .null])
         }
@@ -122,21 +125,31 @@ final class RollupAccumulator {
             try recomputeHourConsumption(key, db: db)
             daysToRefresh.insert(Key(series: key.series, bucket: calendar.bucket(.day, containing: key.bucket).start))
         }
-        hoursToRecompute.removeAll(keepingCapacity: true)
+        // What is recomputed here is only done once the transaction commits (`committed()`): after a rollback the
+        // same hours, days and months are recomputed with the next batch.
+        refreshedAt = nil
         guard force || now - lastRefresh >= refreshInterval else { return }
-        lastRefresh = now
+        refreshedAt = now
         for day in daysToRefresh {
             try refresh(.day, start: day.bucket, end: calendar.bucket(.day, containing: day.bucket).end, from: .hour, series: day.series, db: db)
             try domains.touch(series: day.series, period: .day, bucket: day.bucket, db: db)
             monthsToRefresh.insert(Key(series: day.series, bucket: calendar.bucket(.month, containing: day.bucket).start))
         }
-        daysToRefresh.removeAll(keepingCapacity: true)
         for month in monthsToRefresh {
             try refresh(.month, start: month.bucket, end: calendar.bucket(.month, containing: month.bucket).end, from: .day, series: month.series, db: db)
             try domains.touch(series: month.series, period: .month, bucket: month.bucket, db: db)
         }
-        monthsToRefresh.removeAll(keepingCapacity: true)
         try domains.flush(db: db)
+    }
+
+    /// The transaction that `flush` wrote into committed: its work is done.
+    func committed() {
+        hoursToRecompute.removeAll(keepingCapacity: true)
+        guard let refreshedAt else { return }
+        lastRefresh = refreshedAt
+        daysToRefresh.removeAll(keepingCapacity: true)
+        monthsToRefresh.removeAll(keepingCapacity: true)
+        self.refreshedAt = nil
     }
 
     /// Forgets which domain each series is in (the inventory changed).
@@ -147,8 +160,8 @@ final class RollupAccumulator {
     /// Forgets in-memory state after a rolled-back batch.
     func reset() {
         hours.removeAll()
-        hoursToRecompute.removeAll()
         counterTail.removeAll()
+        refreshedAt = nil
     }
 
     private func previousReading(series: Int64, before time: Int64, db: Connection) throws -> (time: Int64, value: Double)? {

@@ -3,10 +3,39 @@ import Foundation
 import Glibc
 #endif
 
+/// The queue limits a broker applies to persistent sessions: `mosquitto.conf` lines.
+struct BrokerQueueSettings: Sendable, CustomStringConvertible {
+    var lines: [String]
+
+    /// Nothing dropped, 20 messages in flight: what most tests use.
+    static let unlimited = BrokerQueueSettings(lines: ["max_queued_messages 0", "max_queued_bytes 0", "max_inflight_messages 20"])
+    /// Mosquitto's built-in defaults (1,000 queued messages per client, 20 in flight): no line at all.
+    static let mosquittoDefaults = BrokerQueueSettings(lines: [])
+
+    /// The queue settings of the `deploy/mosquitto.conf` the project ships, read from that file.
+    static func shipped() throws -> BrokerQueueSettings {
+        let path = packageRoot + "/deploy/mosquitto.conf"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let keys = ["max_queued_messages", "max_queued_bytes", "max_inflight_messages"]
+        let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { line in keys.contains { line.hasPrefix($0 + " ") } }
+        guard lines.count == keys.count else { throw TestFailure("\(path) does not set \(keys.joined(separator: ", ")): \(lines)") }
+        return BrokerQueueSettings(lines: lines)
+    }
+
+    var description: String { lines.isEmpty ? "mosquitto defaults" : lines.joined(separator: ", ") }
+}
+
+/// The package's root folder (this file is `Tests/IntegrationTests/Support/MosquittoBroker.swift`).
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().path
+
 /// A real Mosquitto broker on a free loopback port, with the project's queue settings.
 final class MosquittoBroker: @unchecked Sendable {
     let port: Int
     let directory: String
+    /// Queue limits for persistent sessions; take effect at the next `start()`/`restart()`.
+    var queue: BrokerQueueSettings
     private(set) var process: ChildProcess?
     /// Lines right after the `listener` line, for that listener (`cafile`, `certfile`, `keyfile`,
     /// `require_certificate`…). Takes effect at the next `start()`/`restart()`.
@@ -21,11 +50,13 @@ final class MosquittoBroker: @unchecked Sendable {
         return "/usr/sbin/mosquitto"
     }
 
-    init(directory: String, listenerOptions: String = "", access: String = "allow_anonymous true") throws {
+    init(directory: String, listenerOptions: String = "", access: String = "allow_anonymous true",
+         queue: BrokerQueueSettings = .unlimited) throws {
         self.directory = directory
         self.port = try freePort()
         self.listenerOptions = listenerOptions
         self.access = access
+        self.queue = queue
         try start()
     }
 
@@ -39,10 +70,8 @@ final class MosquittoBroker: @unchecked Sendable {
             persistence true
             persistence_location \(directory)/
             autosave_interval 1
-            # As in deploy/mosquitto.conf: never drop queued messages of a persistent session.
-            max_queued_messages 0
-            max_queued_bytes 0
-            max_inflight_messages 20
+            # Queue limits of persistent sessions (see BrokerQueueSettings).
+            \(queue.lines.joined(separator: "\n"))
             log_dest file \(directory)/broker.log
             log_type error
             log_type warning
