@@ -228,8 +228,7 @@ struct FaultTests {
         try fixture.stopGateway()
         let publisher = try TestPublisher(port: fixture.broker.port)
         for index in 0..<total {
-            let (topic, payload) = SequencedLoad.message(index, devices: devices)
-            try publisher.publishBytes(topic, payload, tag: index)
+            try publisher.publishSequenced(index, devices: devices)
         }
         try publisher.waitForAcknowledgements(total, timeout: 60)
         try fixture.startGateway()
@@ -271,8 +270,7 @@ struct FaultTests {
         try fixture.startGateway()
         let publisher = try TestPublisher(port: fixture.broker.port)
         for index in 0..<before {
-            let (topic, payload) = SequencedLoad.message(index, devices: devices)
-            try publisher.publishBytes(topic, payload, tag: index)
+            try publisher.publishSequenced(index, devices: devices)
         }
         try eventually(timeout: 30, "the first \(before) stored") { try fixture.storedSequences().count >= before }
 
@@ -331,8 +329,7 @@ struct FaultTests {
         try fixture.startGateway()
         let publisher = try TestPublisher(port: fixture.broker.port)
         for index in 0..<before {
-            let (topic, payload) = SequencedLoad.message(index, devices: devices)
-            try publisher.publishBytes(topic, payload, tag: index)
+            try publisher.publishSequenced(index, devices: devices)
         }
         try eventually(timeout: 30, "the first \(before) stored") { try fixture.storedSequences().count >= before }
 
@@ -343,8 +340,7 @@ struct FaultTests {
         var index = before
         let deadline = Date(timeIntervalSinceNow: 60)
         while index < total, Date() < deadline, !fixture.gatewayLog.contains("cannot write the database") {
-            let (topic, payload) = SequencedLoad.message(index, devices: devices)
-            try publisher.publishBytes(topic, payload, tag: index)
+            try publisher.publishSequenced(index, devices: devices)
             index += 1
             usleep(40_000)
         }
@@ -352,8 +348,7 @@ struct FaultTests {
         let full = index
         // A little longer on the full disk, then space comes back and the rest follows.
         for _ in 0..<50 where index < total {
-            let (topic, payload) = SequencedLoad.message(index, devices: devices)
-            try publisher.publishBytes(topic, payload, tag: index)
+            try publisher.publishSequenced(index, devices: devices)
             index += 1
             usleep(40_000)
         }
@@ -361,8 +356,7 @@ struct FaultTests {
         #expect(fixture.gateway?.isRunning == true)
         disk.freeSpace()
         while index < total {
-            let (topic, payload) = SequencedLoad.message(index, devices: devices)
-            try publisher.publishBytes(topic, payload, tag: index)
+            try publisher.publishSequenced(index, devices: devices)
             index += 1
         }
         try publisher.waitForAcknowledgements(total, timeout: 60)
@@ -389,8 +383,7 @@ struct FaultTests {
         try fixture.startGateway()
         let publisher = try TestPublisher(port: fixture.broker.port)
         for index in 0..<before {
-            let (topic, payload) = SequencedLoad.message(index, devices: devices)
-            try publisher.publishBytes(topic, payload, tag: index)
+            try publisher.publishSequenced(index, devices: devices)
         }
         try eventually(timeout: 30, "the first \(before) stored") { try fixture.storedSequences().count >= before }
 

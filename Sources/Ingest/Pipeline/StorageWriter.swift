@@ -29,11 +29,13 @@ public final class StorageWriter: @unchecked Sendable {
     private var refreshFailures = 0
 
     private let housekeeping: Housekeeping
+    private let payloadLimit: Int
 
     public init(storage: StorageSettings, journal: Journal, processor: MessageProcessor, counters: IngestCounters,
                 logger: Logger, timeZone: TimeZone = TimeZone(identifier: "Europe/Paris")!, maxBatch: Int = 5_000) {
         self.timeZone = timeZone
         self.housekeeping = Housekeeping(settings: storage, journal: journal, logger: logger)
+        self.payloadLimit = storage.rejectedPayloadLimit
         self.databasePath = storage.database
         self.journal = journal
         self.processor = processor
@@ -190,7 +192,7 @@ public final class StorageWriter: @unchecked Sendable {
                 writer.rollback()
                 try writer.begin()
                 try writer.reject(subscription: entry.record.subscription, topic: entry.record.topic, payload: entry.record.payload,
-                                  payloadLimit: 4096, reason: "internal error while storing: \(error)", deviceKey: nil,
+                                  payloadLimit: payloadLimit, reason: "internal error while storing: \(error)", deviceKey: nil,
                                   receivedAt: entry.record.receivedAt)
                 try writer.commit(checkpoint: entry.end)
             }

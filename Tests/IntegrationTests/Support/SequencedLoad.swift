@@ -83,3 +83,11 @@ func runCommand(_ executable: String, _ arguments: [String], timeout: TimeInterv
     }
     return output
 }
+
+extension TestPublisher {
+    /// Publishes message number `index` of the sequenced load, tagged with its number.
+    func publishSequenced(_ index: Int, devices: Int) throws {
+        let (topic, payload) = SequencedLoad.message(index, devices: devices)
+        try publishBytes(topic, payload, tag: index)
+    }
+}
