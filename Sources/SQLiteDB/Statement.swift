@@ -45,6 +45,37 @@ public final class Statement {
         guard rc == SQLITE_OK else { throw connection.error(code: rc, statement: sql) }
     }
 
+    // The per-row path: binding in place, without an array of existentials per execution. Use as
+    // `reset()`, `bind(_:at:)` for each parameter, then `run()`.
+
+    /// Readies the statement for new bindings (parameters keep their values until rebound).
+    public func reset() {
+        sqlite3_reset(handle)
+    }
+
+    /// Binds an integer; indices start at 1. (A bind on a valid statement and index cannot fail.)
+    public func bind(_ value: Int64, at index: Int32) {
+        sqlite3_bind_int64(handle, index, value)
+    }
+
+    public func bind(_ value: Double, at index: Int32) {
+        sqlite3_bind_double(handle, index, value)
+    }
+
+    public func bindNull(at index: Int32) {
+        sqlite3_bind_null(handle, index)
+    }
+
+    /// Runs the statement with its current bindings; returns the number of rows changed.
+    @discardableResult
+    public func run() throws(SQLiteError) -> Int {
+        defer { sqlite3_reset(handle) }
+        var rc = sqlite3_step(handle)
+        while rc == SQLITE_ROW { rc = sqlite3_step(handle) }
+        guard rc == SQLITE_DONE else { throw connection.error(code: rc, statement: sql) }
+        return Int(sqlite3_changes(connection.handle))
+    }
+
     /// Runs a statement that returns no rows; returns the number of rows changed.
     @discardableResult
     public func execute(_ values: [any SQLBindable] = []) throws(SQLiteError) -> Int {

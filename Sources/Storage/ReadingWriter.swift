@@ -33,9 +33,14 @@ public final class ReadingWriter {
     private let rollups: RollupAccumulator
 
     /// - Parameter timeZone: the commune's zone, for the days and months of the rollups.
-    public init(connection: Connection, timeZone: TimeZone = TimeZone(identifier: "Europe/Paris")!) {
+    public convenience init(connection: Connection, timeZone: TimeZone = TimeZone(identifier: "Europe/Paris")!) {
+        self.init(connection: connection, rollups: RollupAccumulator(calendar: CommuneCalendar(timeZone: timeZone)))
+    }
+
+    /// With a rollup accumulator tuned otherwise (tests: small slices, long deferral).
+    init(connection: Connection, rollups: RollupAccumulator) {
         self.db = connection
-        self.rollups = RollupAccumulator(calendar: CommuneCalendar(timeZone: timeZone))
+        self.rollups = rollups
     }
 
     /// The journal position covered by the database.
@@ -45,35 +50,53 @@ public final class ReadingWriter {
         }
     }
 
+    /// Opens a batch. Hours a crash or a rolled-back batch left unwritten are recomputed first.
     public func begin() throws {
         try db.execute("BEGIN IMMEDIATE")
-    }
-
-    /// Flushes the batch's aggregates, records the checkpoint and commits.
-    /// - Parameter refreshRollups: recompute the touched days and months now rather than when next due.
-    public func commit(checkpoint: JournalPosition?, refreshRollups: Bool = false) throws {
         do {
-            try flushReadings()
-            try flushAggregates()
-            try rollups.flush(db: db, now: Int64(Date().timeIntervalSince1970 * 1000), force: refreshRollups)
-            if let checkpoint {
-                try db.run("INSERT INTO journal_checkpoint (id, segment, offset) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET segment = excluded.segment, offset = excluded.offset",
-                           checkpoint.segment, checkpoint.offset)
-            }
-            try db.execute("COMMIT")
-            rollups.committed()
+            try rollups.recoverIfNeeded(db: db)
         } catch {
             rollback()
             throw error
         }
     }
 
-    /// Recomputes, in a short transaction of its own, the days and months still waiting for it (when idle).
-    public func refreshPendingRollups() throws {
-        guard rollups.hasPendingRefresh else { return }
-        try begin()
-        try commit(checkpoint: nil, refreshRollups: true)
+    /// Flushes the batch's aggregates, records the checkpoint and commits.
+    /// - Parameters:
+    ///   - refreshRollups: write every hour and recompute every touched day and month now, whatever the cost.
+    ///   - underLoad: a backlog is being drained: hourly rollups may wait (at most a few seconds) so that a series'
+    ///     readings of many batches become one upsert. Latest values then lag by as much.
+    public func commit(checkpoint: JournalPosition?, refreshRollups: Bool = false, underLoad: Bool = false) throws {
+        let now = Self.now()
+        do {
+            try flushReadings()
+            try flushAggregates()
+            try rollups.flush(db: db, now: now, mode: refreshRollups ? .complete : underLoad ? .underLoad : .batch)
+            if let checkpoint {
+                try db.run("INSERT INTO journal_checkpoint (id, segment, offset) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET segment = excluded.segment, offset = excluded.offset",
+                           checkpoint.segment, checkpoint.offset)
+            }
+            try db.execute("COMMIT")
+            rollups.committed(now: now)
+        } catch {
+            rollback()
+            throw error
+        }
     }
+
+    /// Writes waiting hours and recomputes waiting days and months in a transaction of its own.
+    /// - Parameter complete: everything now (tests, tools); otherwise only what is due, one slice at a time (the
+    ///   idle writer calls it repeatedly while `hasRollupWorkDue`).
+    public func refreshPendingRollups(complete: Bool = true) throws {
+        guard complete ? rollups.hasPendingWork : rollups.hasWorkDue(now: Self.now()) else { return }
+        try begin()
+        try commit(checkpoint: nil, refreshRollups: complete)
+    }
+
+    /// True when an idle writer has rollup work it should do now rather than wait.
+    public var hasRollupWorkDue: Bool { rollups.hasWorkDue(now: Self.now()) }
+
+    private static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     /// Abandons the batch; caches that may now be wrong are cleared.
     public func rollback() {
@@ -132,18 +155,25 @@ public final class ReadingWriter {
         var stored: Int64 = 0
         var duplicates: Int64 = 0
         var resets: Int64 = 0
+        func inserted(_ series: Int64, _ time: Int64, _ value: Double) throws -> Bool {
+            insert.reset()
+            insert.bind(series, at: 1)
+            insert.bind(time, at: 2)
+            insert.bind(value, at: 3)
+            return try insert.run() > 0
+        }
         for reading in pendingReadings {
             var time = reading.time
             if reading.timeFromReceipt {
                 if let last = lastReceiptTime[reading.series], time <= last { time = last + 1 }
                 var attempts = 0
-                while try insert.execute([reading.series, time, reading.value]) == 0 {
+                while try !inserted(reading.series, time, reading.value) {
                     attempts += 1
                     guard attempts < 10_000 else { throw SQLiteError(code: 19, message: "no free millisecond for a receive-timed reading of series \(reading.series)") }
                     time += 1
                 }
                 lastReceiptTime[reading.series] = time
-            } else if try insert.execute([reading.series, time, reading.value]) == 0 {
+            } else if try !inserted(reading.series, time, reading.value) {
                 duplicates += 1
                 continue
             }

@@ -178,6 +178,19 @@ public enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.register("008_rollup_backlog") { db in
+            try db.execute("""
+                -- Rollup work held in memory (see RollupBacklog): hours summed but not yet written (period 1; the
+                -- writer defers them under a backlog), days and months waiting to be recomputed (2, 3). One row per
+                -- batch and period, keys packed as little-endian int64 (series_id, bucket_start) pairs. Read after a
+                -- crash; a period's rows are deleted by the batch that completes its work.
+                CREATE TABLE rollup_backlog (
+                    id INTEGER PRIMARY KEY,
+                    period INTEGER NOT NULL,
+                    keys BLOB NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 

@@ -96,10 +96,14 @@ public final class StorageWriter: @unchecked Sendable {
                 counters.increment("journal_corrupt_regions")
             }
             if entries.isEmpty {
-                refreshRollupsWhenIdle(writer)
-                if isStopping { return }
+                // At a stop, every pending hour, day and month is written (the next start would redo it from
+                // `rollup_backlog` otherwise, but tools reading the database meanwhile would see stale days).
+                let stopping = isStopping
+                refreshRollupsWhenIdle(writer, complete: stopping)
+                if stopping { return }
                 try upkeep(connection: connection, writer: writer, idle: true)
-                journal.waitForData(after: reader.position, timeout: 0.5)
+                // Rollup work left (slices of days and months): go on at once, unless messages arrive first.
+                journal.waitForData(after: reader.position, timeout: writer.hasRollupWorkDue && refreshFailures == 0 ? 0 : 0.5)
                 continue
             }
             try apply(entries, writer: writer)
@@ -115,9 +119,9 @@ public final class StorageWriter: @unchecked Sendable {
 
     /// The idle rollup refresh must not stop ingest either: a storage outage is logged, counted, and the refresh
     /// retried at the next idle tick.
-    private func refreshRollupsWhenIdle(_ writer: ReadingWriter) {
+    private func refreshRollupsWhenIdle(_ writer: ReadingWriter, complete: Bool) {
         do {
-            try writer.refreshPendingRollups()
+            try writer.refreshPendingRollups(complete: complete)
             refreshFailures = 0
         } catch let error as SQLiteError where error.isStorageUnavailable {
             writer.rollback()
@@ -153,7 +157,8 @@ public final class StorageWriter: @unchecked Sendable {
                 try writer.begin()
                 for (name, amount) in pending { writer.count(name, by: amount) }
                 for entry in entries { try processor.process(entry.record, writer: writer) }
-                try writer.commit(checkpoint: entries[entries.count - 1].end)
+                // A full batch means more were waiting: a backlog, where hourly rollups may wait a little.
+                try writer.commit(checkpoint: entries[entries.count - 1].end, underLoad: entries.count >= maxBatch)
                 if attempts > 0 { logger.notice("database writable again; ingest resumed", metadata: ["attempts": "\(attempts)"]) }
                 return
             } catch let error as SQLiteError where error.isStorageUnavailable {

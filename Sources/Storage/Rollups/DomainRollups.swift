@@ -6,16 +6,14 @@ import SQLiteDB
 /// A domain's day (or month) is recomputed from its series' rows whenever one of them changes (at the rollup
 /// refresh), and everything is rebuilt when the inventory moves series between domains.
 struct DomainRollups {
-    private struct Group: Hashable {
-        let domain: String
-        let metric: String
-        let unit: String
+    private struct Bucket: Hashable {
         let period: RollupPeriod
-        let bucket: Int64
+        let start: Int64
     }
 
     private var domainOfSeries: [Int64: (domain: String, metric: String, unit: String)?] = [:]
-    private var touched: Set<Group> = []
+    /// Days and months whose totals must be recomputed.
+    private var touched: Set<Bucket> = []
 
     /// Notes that the `period` rollup of `series` starting at `bucket` changed.
     mutating func touch(series: Int64, period: RollupPeriod, bucket: Int64, db: Connection) throws {
@@ -24,22 +22,30 @@ struct DomainRollups {
                 SELECT a.domain, s.metric, s.unit FROM series s JOIN assets a ON a.id = s.asset_id WHERE s.id = ?
                 """).first([series]) { ($0.string(0), $0.string(1), $0.string(2)) }
         }
-        guard let target = domainOfSeries[series] ?? nil else { return } // not bound to an asset
-        touched.insert(Group(domain: target.domain, metric: target.metric, unit: target.unit, period: period, bucket: bucket))
+        guard domainOfSeries[series] ?? nil != nil else { return } // not bound to an asset
+        touched.insert(Bucket(period: period, start: bucket))
     }
 
-    /// Recomputes the touched domain totals.
-    mutating func flush(db: Connection) throws {
-        for group in touched {
+    /// True when touched totals wait to be recomputed.
+    var hasPendingWork: Bool { !touched.isEmpty }
+
+    /// Recomputes the totals of every touched day and month: one statement per period and bucket, which groups all
+    /// the commune's series of that day at once (a day of thousands of series is read once, not once per domain).
+    func flush(db: Connection) throws {
+        for bucket in touched.sorted(by: { ($0.period.rawValue, $0.start) < ($1.period.rawValue, $1.start) }) {
             // The period is written into the SQL so that the partial index of days (or months) by time is used.
             try db.cached("""
                 INSERT OR REPLACE INTO domain_rollups (domain, metric, unit, period, bucket_start, count, sum, min, max, consumption)
-                SELECT ?1, ?2, ?3, \(group.period.rawValue), ?4, sum(r.count), sum(r.sum), min(r.min), max(r.max), sum(r.consumption)
-                FROM rollups r INDEXED BY \(Self.index(group.period)) JOIN series s ON s.id = r.series_id JOIN assets a ON a.id = s.asset_id
-                WHERE r.period = \(group.period.rawValue) AND r.bucket_start = ?4 AND a.domain = ?1 AND s.metric = ?2 AND s.unit = ?3
-                HAVING count(*) > 0
-                """).execute([group.domain, group.metric, group.unit, group.bucket])
+                SELECT a.domain, s.metric, s.unit, \(bucket.period.rawValue), ?1, sum(r.count), sum(r.sum), min(r.min), max(r.max), sum(r.consumption)
+                FROM rollups r INDEXED BY \(Self.index(bucket.period)) JOIN series s ON s.id = r.series_id JOIN assets a ON a.id = s.asset_id
+                WHERE r.period = \(bucket.period.rawValue) AND r.bucket_start = ?1
+                GROUP BY a.domain, s.metric, s.unit
+                """).execute([bucket.start])
         }
+    }
+
+    /// The transaction `flush` wrote into committed.
+    mutating func committed() {
         touched.removeAll(keepingCapacity: true)
     }
 

@@ -2,20 +2,20 @@ import SQLiteDB
 
 /// Keeps the hourly, daily and monthly aggregates of every series up to date as readings are stored.
 ///
-/// Hourly rows are updated with each batch, from increments summed in memory (one upsert per series and hour,
-/// however many readings). Daily rows are recomputed from their hours and monthly rows from their days, for
-/// the days and months touched, at most every `refreshInterval`: this keeps the write cost of a reading close
-/// to one row whatever the number of periods. A late reading updates its hour like any other; a late counter
+/// Hourly rows are updated from increments summed in memory (one upsert per series and hour, however many
+/// readings). Normally they are written with each batch; under a backlog they are written at most every
+/// `hourFlushInterval`, which divides the upserts by the number of readings a series gets in that time, and the
+/// hours still in memory are listed in `rollup_backlog` with each batch so that, after a crash or a rolled-back
+/// batch, they are recomputed exactly from the raw readings (`recoverIfNeeded`). Daily rows are recomputed from
+/// their hours and monthly rows from their days, in slices of `refreshSlice` per batch so that no batch stalls
+/// ingest, starting at most every `refreshInterval`. A late reading updates its hour like any other; a late counter
 /// reading also has its hour's consumption (and the next reading's hour) recomputed from the raw readings.
 ///
 /// Counter consumption over a period is the sum of the increases between consecutive readings that end in the
 /// period; a decrease is a reset (or a meter replaced by one starting near zero): the new value counts as the
 /// increase since the reset, and `counter_resets` is counted.
 final class RollupAccumulator {
-    private struct Key: Hashable {
-        let series: Int64
-        let bucket: Int64
-    }
+    private typealias Key = RollupKey
 
     private struct HourDelta {
         var count: Int64 = 0
@@ -39,33 +39,69 @@ final class RollupAccumulator {
         }
     }
 
+    /// How a batch's commit treats the rollups.
+    enum FlushMode {
+        /// Hours written now, days and months due refreshed in one slice.
+        case batch
+        /// A backlog is being drained: hours written only if `hourFlushInterval` has passed.
+        case underLoad
+        /// Everything written and refreshed now, whatever the cost (tests, tools, replays).
+        case complete
+    }
+
     let calendar: CommuneCalendar
     private let refreshInterval: Int64
+    private let hourFlushInterval: Int64
+    private let refreshSlice: Int
+    /// Unwritten hours beyond this are written even under load (memory stays bounded).
+    private let maximumPendingHours: Int
     private var hours: [Key: HourDelta] = [:]
     /// Hours whose counter consumption must be recomputed from raw readings (late counter readings).
     private var hoursToRecompute: Set<Key> = []
+    /// What only memory holds, listed in the database.
+    private var backlog = RollupBacklog()
+    private var hoursWrittenInBatch = false
+    private var lastHourFlush: Int64 = 0
     private var daysToRefresh: Set<Key> = []
     private var monthsToRefresh: Set<Key> = []
+    /// The days and months this batch refreshed (removed from the sets when it commits).
+    private var refreshedDays: [Key] = []
+    private var refreshedMonths: [Key] = []
+    private var domainsFlushedInBatch = false
+    private var draining = false
     private var lastRefresh: Int64 = 0
-    /// Set by a `flush` that refreshed days and months, until its transaction commits.
-    private var refreshedAt: Int64?
+    /// When the drain in progress (or the last) began.
+    private var drainStartedAt: Int64 = 0
     private var domains = DomainRollups()
     /// The newest reading of each counter series, to compute the increase of the next one.
     private var counterTail: [Int64: (time: Int64, value: Double)] = [:]
+    /// True until `rollup_backlog` has been read (at start, and after a rolled-back batch lost what memory held).
+    private var recoveryNeeded = true
 
-    init(calendar: CommuneCalendar, refreshIntervalMs: Int64 = 30_000) {
+    init(calendar: CommuneCalendar, refreshIntervalMs: Int64 = 30_000, hourFlushIntervalMs: Int64 = 5_000,
+         refreshSlice: Int = 500, maximumPendingHours: Int = 200_000) {
         self.calendar = calendar
         self.refreshInterval = refreshIntervalMs
+        self.hourFlushInterval = hourFlushIntervalMs
+        self.refreshSlice = refreshSlice
+        self.maximumPendingHours = maximumPendingHours
     }
 
     /// Records a stored reading. Returns true when a counter went down (a reset).
     func add(series: Int64, isCounter: Bool, time: Int64, value: Double, db: Connection) throws -> Bool {
         let hour = calendar.bucket(.hour, containing: time).start
         let key = Key(series: series, bucket: hour)
-        hours[key, default: HourDelta()].add(time: time, value: value)
-        daysToRefresh.insert(Key(series: series, bucket: calendar.bucket(.day, containing: time).start))
+        // One hash lookup per reading: this runs for every stored value.
+        let index: Dictionary<Key, HourDelta>.Index
+        if let found = hours.index(forKey: key) {
+            index = found
+        } else {
+            hours[key] = HourDelta()
+            index = hours.index(forKey: key)!
+        }
+        hours.values[index].add(time: time, value: value)
         guard isCounter else { return false }
-        if hours[key]!.consumption == nil { hours[key]!.consumption = 0 } // a counter's period always has a consumption
+        if hours.values[index].consumption == nil { hours.values[index].consumption = 0 } // a counter's period always has a consumption
         var tail = counterTail[series]
         if tail == nil {
             // First reading of this series since start: is it the newest, or a late one?
@@ -86,12 +122,20 @@ final class RollupAccumulator {
         }
         counterTail[series] = (time, value)
         let increase = value >= previous.value ? value - previous.value : value
-        hours[key]!.consumption = (hours[key]!.consumption ?? 0) + increase
+        hours.values[index].consumption = (hours.values[index].consumption ?? 0) + increase
         return value < previous.value
     }
 
-    /// True when days or months wait to be recomputed.
-    var hasPendingRefresh: Bool { !daysToRefresh.isEmpty || !monthsToRefresh.isEmpty }
+    /// True when hours wait to be written, or days, months or domain totals to be recomputed.
+    var hasPendingWork: Bool {
+        !hours.isEmpty || !hoursToRecompute.isEmpty || !daysToRefresh.isEmpty || !monthsToRefresh.isEmpty || domains.hasPendingWork
+    }
+
+    /// True when a `flush` at `now` would have something to do (the idle writer then goes on without waiting).
+    func hasWorkDue(now: Int64) -> Bool {
+        !hours.isEmpty || !hoursToRecompute.isEmpty || draining
+            || (now - lastRefresh >= refreshInterval && (!daysToRefresh.isEmpty || !monthsToRefresh.isEmpty))
+    }
 
     /// A late counter reading changes the increases around it: its hour and the next reading's are recomputed.
     private func markLate(_ key: Key, series: Int64, time: Int64, db: Connection) throws {
@@ -101,8 +145,66 @@ final class RollupAccumulator {
         }
     }
 
-    /// Writes the batch's hourly increments; refreshes days and months if due (or if `force`).
-    func flush(db: Connection, now: Int64, force: Bool = false) throws {
+    /// Writes the hourly increments (unless deferred under load) and refreshes a slice of the days and months due.
+    func flush(db: Connection, now: Int64, mode: FlushMode) throws {
+        hoursWrittenInBatch = false
+        domainsFlushedInBatch = false
+        refreshedDays.removeAll(keepingCapacity: true)
+        refreshedMonths.removeAll(keepingCapacity: true)
+        if mode != .underLoad || now - lastHourFlush >= hourFlushInterval || hours.count >= maximumPendingHours {
+            try writeHours(db: db)
+        } else {
+            try backlog.list(hours.keys, period: .hour, db: db)
+            try backlog.list(hoursToRecompute, period: .hour, db: db)
+        }
+        try refreshSlice(db: db, now: now, complete: mode == .complete)
+        // Days and months still waiting once this batch commits must survive a crash.
+        if daysToRefresh.count == refreshedDays.count, monthsToRefresh.count == refreshedMonths.count {
+            try backlog.clear(.day, db: db)
+            try backlog.clear(.month, db: db)
+        } else {
+            try backlog.list(daysToRefresh, period: .day, db: db)
+            try backlog.list(monthsToRefresh, period: .month, db: db)
+        }
+    }
+
+    /// Recomputes days and months: all of them if `complete`, otherwise one slice when a refresh is due.
+    private func refreshSlice(db: Connection, now: Int64, complete: Bool) throws {
+        if complete {
+            try refresh(days: Array(daysToRefresh), db: db)
+            try refresh(months: Array(monthsToRefresh), db: db)
+            try domains.flush(db: db)
+            domainsFlushedInBatch = true
+            return
+        }
+        if !draining, now - lastRefresh >= refreshInterval, !daysToRefresh.isEmpty || !monthsToRefresh.isEmpty {
+            draining = true
+            drainStartedAt = now
+        }
+        guard draining else { return }
+        // Days first, then their months: a month is recomputed once its days are.
+        var budget = refreshSlice
+        if !daysToRefresh.isEmpty {
+            let slice = Array(daysToRefresh.prefix(budget))
+            try refresh(days: slice, db: db)
+            budget -= slice.count
+        }
+        if budget > 0, daysToRefresh.count == refreshedDays.count {
+            try refresh(months: Array(monthsToRefresh.prefix(budget)), db: db)
+        }
+        // Domain totals once the days and months are done (each scans a whole day of the commune), or when a drain
+        // under a sustained load lasts longer than the refresh interval.
+        let drained = daysToRefresh.count == refreshedDays.count && monthsToRefresh.count == refreshedMonths.count
+        if drained || now - drainStartedAt >= refreshInterval {
+            try domains.flush(db: db)
+            domainsFlushedInBatch = true
+            if !drained { drainStartedAt = now }
+        }
+    }
+
+    /// Upserts the hours summed in memory, in key order (consecutive upserts touch the same B-tree pages), and
+    /// recomputes the hours late counter readings changed.
+    private func writeHours(db: Connection) throws {
         let upsert = try db.cached("""
             INSERT INTO rollups (series_id, period, bucket_start, count, sum, min, max, first_ts, first_value, last_ts, last_value, consumption)
             VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -115,41 +217,67 @@ final class RollupAccumulator {
                 last_ts = max(last_ts, excluded.last_ts),
                 consumption = CASE WHEN excluded.consumption IS NULL THEN consumption ELSE coalesce(consumption, 0) + excluded.consumption END
             """)
-        // In key order: consecutive upserts then touch the same B-tree pages.
         for (key, delta) in hours.sorted(by: { ($0.key.series, $0.key.bucket) < ($1.key.series, $1.key.bucket) }) {
-            try upsert.execute([key.series, key.bucket, delta.count, delta.sum, delta.min, delta.max, delta.firstTime,
-                                delta.firstValue, delta.lastTime, delta.lastValue, delta.consumption.map(SQLValue.real) ?? .null])
+            upsert.reset()
+            upsert.bind(key.series, at: 1)
+            upsert.bind(key.bucket, at: 2)
+            upsert.bind(delta.count, at: 3)
+            upsert.bind(delta.sum, at: 4)
+            upsert.bind(delta.min, at: 5)
+            upsert.bind(delta.max, at: 6)
+            upsert.bind(delta.firstTime, at: 7)
+            upsert.bind(delta.firstValue, at: 8)
+            upsert.bind(delta.lastTime, at: 9)
+            upsert.bind(delta.lastValue, at: 10)
+            if let consumption = delta.consumption { upsert.bind(consumption, at: 11) } else { upsert.bindNull(at: 11) }
+            try upsert.run()
+            daysToRefresh.insert(Key(series: key.series, bucket: calendar.bucket(.day, containing: key.bucket).start))
         }
-        hours.removeAll(keepingCapacity: true)
         for key in hoursToRecompute {
             try recomputeHourConsumption(key, db: db)
             daysToRefresh.insert(Key(series: key.series, bucket: calendar.bucket(.day, containing: key.bucket).start))
         }
-        // What is recomputed here is only done once the transaction commits (`committed()`): after a rollback the
-        // same hours, days and months are recomputed with the next batch.
-        refreshedAt = nil
-        guard force || now - lastRefresh >= refreshInterval else { return }
-        refreshedAt = now
-        for day in daysToRefresh {
+        try backlog.clear(.hour, db: db)
+        hoursWrittenInBatch = true
+    }
+
+    private func refresh(days: [Key], db: Connection) throws {
+        for day in days {
             try refresh(.day, start: day.bucket, end: calendar.bucket(.day, containing: day.bucket).end, from: .hour, series: day.series, db: db)
             try domains.touch(series: day.series, period: .day, bucket: day.bucket, db: db)
             monthsToRefresh.insert(Key(series: day.series, bucket: calendar.bucket(.month, containing: day.bucket).start))
         }
-        for month in monthsToRefresh {
+        refreshedDays.append(contentsOf: days)
+    }
+
+    private func refresh(months: [Key], db: Connection) throws {
+        for month in months {
             try refresh(.month, start: month.bucket, end: calendar.bucket(.month, containing: month.bucket).end, from: .day, series: month.series, db: db)
             try domains.touch(series: month.series, period: .month, bucket: month.bucket, db: db)
         }
-        try domains.flush(db: db)
+        refreshedMonths.append(contentsOf: months)
     }
 
     /// The transaction that `flush` wrote into committed: its work is done.
-    func committed() {
-        hoursToRecompute.removeAll(keepingCapacity: true)
-        guard let refreshedAt else { return }
-        lastRefresh = refreshedAt
-        daysToRefresh.removeAll(keepingCapacity: true)
-        monthsToRefresh.removeAll(keepingCapacity: true)
-        self.refreshedAt = nil
+    ///
+    /// What a flush wrote is only forgotten here: after a rollback the same hours, days and months are written
+    /// again with the next batch.
+    func committed(now: Int64) {
+        backlog.committed()
+        if hoursWrittenInBatch {
+            hours.removeAll(keepingCapacity: true)
+            hoursToRecompute.removeAll(keepingCapacity: true)
+            lastHourFlush = now
+        }
+        for day in refreshedDays { daysToRefresh.remove(day) }
+        for month in refreshedMonths { monthsToRefresh.remove(month) }
+        refreshedDays.removeAll(keepingCapacity: true)
+        refreshedMonths.removeAll(keepingCapacity: true)
+        if domainsFlushedInBatch { domains.committed() }
+        if draining, daysToRefresh.isEmpty, monthsToRefresh.isEmpty {
+            draining = false
+            lastRefresh = now
+        }
     }
 
     /// Forgets which domain each series is in (the inventory changed).
@@ -157,11 +285,56 @@ final class RollupAccumulator {
         domains.forgetBindings()
     }
 
-    /// Forgets in-memory state after a rolled-back batch.
+    /// Forgets in-memory state after a rolled-back batch. Hours summed by earlier, committed batches are lost with
+    /// it: they are listed in `rollup_backlog`, and recomputed from the readings when the next batch begins.
     func reset() {
+        // Also when this batch did the recovery: its DELETE of the backlog is rolled back too.
+        recoveryNeeded = true
+        backlog.rolledBack()
         hours.removeAll()
+        hoursToRecompute.removeAll()
+        refreshedDays.removeAll()
+        refreshedMonths.removeAll()
         counterTail.removeAll()
-        refreshedAt = nil
+    }
+
+    /// Takes back what `rollup_backlog` lists, after a crash or a rollback: unwritten hours are recomputed from the
+    /// raw readings, days and months wait for the next refresh again. Called at the start of a batch, before it adds
+    /// anything.
+    func recoverIfNeeded(db: Connection) throws {
+        guard recoveryNeeded else { return }
+        let stored = try backlog.load(db: db)
+        let unwritten = stored[.hour] ?? []
+        for key in unwritten.sorted(by: { ($0.series, $0.bucket) < ($1.series, $1.bucket) }) {
+            try recomputeHour(key, db: db)
+            daysToRefresh.insert(Key(series: key.series, bucket: calendar.bucket(.day, containing: key.bucket).start))
+        }
+        if !unwritten.isEmpty { try backlog.clear(.hour, db: db) }
+        daysToRefresh.formUnion(stored[.day] ?? [])
+        monthsToRefresh.formUnion(stored[.month] ?? [])
+        // Done once this batch commits; a rollback sets it again.
+        recoveryNeeded = false
+    }
+
+    /// Rewrites one hour from the raw readings (count, sum, min, max, first, last and, for a counter, consumption).
+    private func recomputeHour(_ key: Key, db: Connection) throws {
+        let end = calendar.bucket(.hour, containing: key.bucket).end
+        try db.cached("""
+            INSERT INTO rollups (series_id, period, bucket_start, count, sum, min, max, first_ts, first_value, last_ts, last_value, consumption)
+            SELECT ?1, 1, ?2, count(*), sum(value), min(value), max(value),
+                   min(ts), (SELECT value FROM readings WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts LIMIT 1),
+                   max(ts), (SELECT value FROM readings WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts DESC LIMIT 1),
+                   CASE WHEN (SELECT kind FROM series WHERE id = ?1) = 'counter' THEN 0 END
+            FROM readings WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3
+            HAVING count(*) > 0
+            ON CONFLICT(series_id, period, bucket_start) DO UPDATE SET
+                count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max,
+                first_ts = excluded.first_ts, first_value = excluded.first_value,
+                last_ts = excluded.last_ts, last_value = excluded.last_value, consumption = excluded.consumption
+            """).execute([key.series, key.bucket, end])
+        if try db.cached("SELECT kind = 'counter' FROM series WHERE id = ?").first([key.series], { $0.int(0) == 1 }) == true {
+            try recomputeHourConsumption(key, db: db)
+        }
     }
 
     private func previousReading(series: Int64, before time: Int64, db: Connection) throws -> (time: Int64, value: Double)? {
