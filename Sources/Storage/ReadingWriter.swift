@@ -8,7 +8,9 @@ import SQLiteDB
 public final class ReadingWriter {
     private let db: Connection
     private var devices: [String: DeviceRecord] = [:]
-    private var series: [SeriesKey: Int64] = [:]
+    /// Series ids by device, then metric: a device has a handful of metrics, so a short list scanned with string
+    /// equality beats hashing the metric name for every reading.
+    private var series: [Int64: [(metric: String, id: Int64)]] = [:]
     // Per-batch aggregates, written once per batch rather than once per message.
     private var seenInBatch: [Int64: (lastSeen: Int64, count: Int64, unmapped: String?)] = [:]
     private var countersInBatch: [String: Int64] = [:]
@@ -23,11 +25,6 @@ public final class ReadingWriter {
         let timeFromReceipt: Bool
         /// Arrival order within the batch: the first of two repeats wins.
         let order: Int
-    }
-
-    private struct SeriesKey: Hashable {
-        let device: Int64
-        let metric: String
     }
 
     private let rollups: RollupAccumulator
@@ -64,7 +61,7 @@ public final class ReadingWriter {
     /// Flushes the batch's aggregates, records the checkpoint and commits.
     /// - Parameters:
     ///   - refreshRollups: write every hour and recompute every touched day and month now, whatever the cost.
-    ///   - underLoad: a backlog is being drained: hourly rollups may wait (at most a few seconds) so that a series'
+    ///   - underLoad: a backlog is being drained: hourly rollups may wait (at most 2 s) so that a series'
     ///     readings of many batches become one upsert. Latest values then lag by as much.
     public func commit(checkpoint: JournalPosition?, refreshRollups: Bool = false, underLoad: Bool = false) throws {
         let now = Self.now()
@@ -227,17 +224,17 @@ public final class ReadingWriter {
     }
 
     private func seriesID(device: DeviceRecord, metric: String, unit: String, kind: String) throws -> Int64 {
-        let key = SeriesKey(device: device.id, metric: metric)
-        if let id = series[key] { return id }
+        if let known = series[device.id], let entry = known.first(where: { $0.metric == metric }) { return entry.id }
         let lookup = try db.cached("SELECT id FROM series WHERE device_id = ? AND metric = ?")
-        if let id = try lookup.first([device.id, metric], { $0.int(0) }) {
-            series[key] = id
-            return id
+        let id: Int64
+        if let stored = try lookup.first([device.id, metric], { $0.int(0) }) {
+            id = stored
+        } else {
+            try db.run("INSERT INTO series (device_id, asset_id, metric, unit, kind) VALUES (?, ?, ?, ?, ?)",
+                       device.id, device.assetID, metric, unit, kind)
+            id = db.lastInsertRowID
         }
-        try db.run("INSERT INTO series (device_id, asset_id, metric, unit, kind) VALUES (?, ?, ?, ?, ?)",
-                   device.id, device.assetID, metric, unit, kind)
-        let id = db.lastInsertRowID
-        series[key] = id
+        series[device.id, default: []].append((metric, id))
         return id
     }
 

@@ -21,20 +21,20 @@ public struct ChirpStackV3Decoder: PayloadDecoder, ChirpStackDecoder {
 
     /// Hex from the legacy marshaler, base64 from the protobuf-JSON one. The two cannot be confused: the
     /// base64 of 8 bytes is 12 characters ending in `=`.
-    func devEUI(_ root: [String: JSONValue], event: String) throws(DecodeError) -> String {
+    func devEUI(_ root: JSONObject, event: String) throws(DecodeError) -> String {
         guard let value = root["devEUI"] else {
             throw DecodeError("\(Self.format) \(event) without devEUI\(LoRaWAN.missingDeviceHint(root))")
         }
         return try LoRaWAN.eui(value, field: "devEUI", in: "\(Self.format) \(event)", base64: true)
     }
 
-    func time(_ root: [String: JSONValue], _ context: DecodingContext) -> Int64? {
+    func time(_ root: JSONObject, _ context: DecodingContext) -> Int64? {
         let rxInfo = root["rxInfo"]?.arrayValue ?? []
         return LoRaWAN.firstTime(rxInfo.map { $0["time"] } + [root["publishedAt"]], timeZone: context.timeZone)
     }
 
     /// The codec's output: `object` (legacy marshaler) or `objectJSON` (protobuf-JSON marshaler).
-    func readings(_ root: [String: JSONValue], _ context: DecodingContext) throws(DecodeError) -> [Observation] {
+    func readings(_ root: JSONObject, _ context: DecodingContext) throws(DecodeError) -> [Observation] {
         if let object = root["object"], !object.isNull {
             return try LoRaWAN.decodedObservations(object, name: "object", format: Self.format, timeZone: context.timeZone)
         }
@@ -54,7 +54,7 @@ public struct ChirpStackV3Decoder: PayloadDecoder, ChirpStackDecoder {
     }
 
     /// v3's protobuf-JSON marshaler emits default values, so absent fields are unknown, not zero.
-    func radio(_ root: [String: JSONValue]) -> RadioMetadata {
+    func radio(_ root: JSONObject) -> RadioMetadata {
         let rxInfo = root["rxInfo"]?.arrayValue
         var radio = RadioMetadata()
         radio.receptions = (rxInfo ?? []).compactMap { entry in
@@ -69,7 +69,7 @@ public struct ChirpStackV3Decoder: PayloadDecoder, ChirpStackDecoder {
 
     /// `batteryLevel` is a percentage. LoRa App Server v2 sent the raw DevStatusAns `battery` instead:
     /// 0 = external power, 255 = cannot measure, 1…254 = level, converted the way ChirpStack v3 does.
-    func statusObservations(_ root: [String: JSONValue]) -> [Observation] {
+    func statusObservations(_ root: JSONObject) -> [Observation] {
         var batteryLevel = LoRaWAN.number(root["batteryLevel"])
         if batteryLevel == nil, let battery = LoRaWAN.number(root["battery"]), battery >= 1, battery <= 254 {
             batteryLevel = (battery / 254 * 10_000).rounded() / 100

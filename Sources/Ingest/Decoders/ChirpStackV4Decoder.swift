@@ -18,27 +18,27 @@ public struct ChirpStackV4Decoder: PayloadDecoder, ChirpStackDecoder {
         try chirpStackMessages(topic: topic, payload: payload, context: context)
     }
 
-    func devEUI(_ root: [String: JSONValue], event: String) throws(DecodeError) -> String {
+    func devEUI(_ root: JSONObject, event: String) throws(DecodeError) -> String {
         guard let value = root["deviceInfo"]?["devEui"] else {
             throw DecodeError("\(Self.format) \(event) without deviceInfo.devEui\(LoRaWAN.missingDeviceHint(root))")
         }
         return try LoRaWAN.eui(value, field: "deviceInfo.devEui", in: "\(Self.format) \(event)")
     }
 
-    func time(_ root: [String: JSONValue], _ context: DecodingContext) -> Int64? {
+    func time(_ root: JSONObject, _ context: DecodingContext) -> Int64? {
         let rxInfo = root["rxInfo"]?.arrayValue ?? []
         return LoRaWAN.firstTime([root["time"]] + rxInfo.map { $0["gwTime"] } + rxInfo.map { $0["nsTime"] }, timeZone: context.timeZone)
     }
 
     /// The codec's output, `object`.
-    func readings(_ root: [String: JSONValue], _ context: DecodingContext) throws(DecodeError) -> [Observation] {
+    func readings(_ root: JSONObject, _ context: DecodingContext) throws(DecodeError) -> [Observation] {
         try LoRaWAN.decodedObservations(root["object"], name: "object", format: Self.format, timeZone: context.timeZone)
     }
 
     /// Early v4 releases serialised protobuf without default values, so a zero frame counter or SNR is absent
     /// rather than 0. `fPort` is always present on a data uplink, so it tells such a message from a hand-made
     /// one whose missing counter really is unknown.
-    func radio(_ root: [String: JSONValue]) -> RadioMetadata {
+    func radio(_ root: JSONObject) -> RadioMetadata {
         let rxInfo = root["rxInfo"]?.arrayValue
         var radio = RadioMetadata()
         radio.receptions = (rxInfo ?? []).compactMap { entry in
@@ -52,7 +52,7 @@ public struct ChirpStackV4Decoder: PayloadDecoder, ChirpStackDecoder {
     }
 
     /// Omitted defaults again: an absent `margin` or `batteryLevel` is 0 unless a flag says there is none.
-    func statusObservations(_ root: [String: JSONValue]) -> [Observation] {
+    func statusObservations(_ root: JSONObject) -> [Observation] {
         LoRaWAN.chirpStackStatusObservations(
             margin: LoRaWAN.number(root["margin"]) ?? 0,
             batteryLevel: LoRaWAN.number(root["batteryLevel"]) ?? 0,

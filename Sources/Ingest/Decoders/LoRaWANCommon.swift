@@ -16,7 +16,7 @@ enum LoRaWAN {
     }
 
     /// Parses the payload and requires a JSON object, naming the format in every error.
-    static func rootObject(_ payload: [UInt8], format: String, decoder: some PayloadDecoder) throws(DecodeError) -> [String: JSONValue] {
+    static func rootObject(_ payload: [UInt8], format: String, decoder: some PayloadDecoder) throws(DecodeError) -> JSONObject {
         let value: JSONValue
         do {
             value = try decoder.parseJSON(payload)
@@ -98,7 +98,7 @@ enum LoRaWAN {
     }
 
     /// The object's keys, sorted and shortened, for error messages about messages of an unknown shape.
-    static func keyList(_ members: [String: JSONValue]) -> String {
+    static func keyList(_ members: JSONObject) -> String {
         let keys = members.keys.sorted()
         let shown = keys.prefix(12).joined(separator: ", ")
         return keys.count > 12 ? shown + ", …" : shown
@@ -134,7 +134,7 @@ extension LoRaWAN {
 
     /// The event type of a ChirpStack message: from the topic's last level when it names an event, otherwise
     /// (custom topic templates) from the payload's shape.
-    static func chirpStackEvent(topic: String, root: [String: JSONValue], format: String) throws(DecodeError) -> Event {
+    static func chirpStackEvent(topic: String, root: JSONObject, format: String) throws(DecodeError) -> Event {
         let last = topic.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? ""
         if let event = chirpStackTopicEvents[last] { return event }
         let has = { (key: String) in root[key] != nil }
@@ -151,7 +151,7 @@ extension LoRaWAN {
     }
 
     /// Why a ChirpStack message has no device: a gateway-bridge frame subscribed by mistake is the usual cause.
-    static func missingDeviceHint(_ root: [String: JSONValue]) -> String {
+    static func missingDeviceHint(_ root: JSONObject) -> String {
         root["phyPayload"] != nil
             ? " (this looks like a gateway frame from gateway/…/event/up: subscribe to application/+/device/+/event/+ instead)"
             : ""
@@ -159,7 +159,7 @@ extension LoRaWAN {
 
     /// `status.margin` and `status.battery_level` of a ChirpStack status event. A device on external power, or
     /// one that cannot measure its battery, has no battery level.
-    static func chirpStackStatusObservations(margin: Double?, batteryLevel: Double?, root: [String: JSONValue]) -> [Observation] {
+    static func chirpStackStatusObservations(margin: Double?, batteryLevel: Double?, root: JSONObject) -> [Observation] {
         var observations: [Observation] = []
         if let margin { observations.append(Observation(field: "status.margin", value: .number(margin))) }
         let noBattery = root["externalPowerSource"]?.boolValue == true || root["batteryLevelUnavailable"]?.boolValue == true
@@ -176,15 +176,15 @@ protocol ChirpStackDecoder: PayloadDecoder {
     /// The format's name in error messages.
     static var format: String { get }
     /// The device's DevEUI in lowercase hex; `event` names the event in errors.
-    func devEUI(_ root: [String: JSONValue], event: String) throws(DecodeError) -> String
+    func devEUI(_ root: JSONObject, event: String) throws(DecodeError) -> String
     /// When the event happened, in milliseconds since the epoch, if it says.
-    func time(_ root: [String: JSONValue], _ context: DecodingContext) -> Int64?
+    func time(_ root: JSONObject, _ context: DecodingContext) -> Int64?
     /// An uplink's decoded readings (none without a codec).
-    func readings(_ root: [String: JSONValue], _ context: DecodingContext) throws(DecodeError) -> [Observation]
+    func readings(_ root: JSONObject, _ context: DecodingContext) throws(DecodeError) -> [Observation]
     /// How an uplink was received.
-    func radio(_ root: [String: JSONValue]) -> RadioMetadata
+    func radio(_ root: JSONObject) -> RadioMetadata
     /// A status event's link margin and battery level.
-    func statusObservations(_ root: [String: JSONValue]) -> [Observation]
+    func statusObservations(_ root: JSONObject) -> [Observation]
 }
 
 extension ChirpStackDecoder {

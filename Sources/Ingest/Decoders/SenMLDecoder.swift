@@ -121,17 +121,17 @@ private struct BaseFields {
 
 /// One record's members with typed, error-reporting accessors.
 private struct RecordFields {
-    let record: [String: JSONValue]
+    let record: JSONObject
     let index: Int
 
-    init(_ record: [String: JSONValue], index: Int) {
+    init(_ record: JSONObject, index: Int) {
         self.record = record
         self.index = index
     }
 
     /// Fields whose names end with `_` must be understood by the receiver or the pack rejected (RFC 8428 §4.4).
     func rejectMustUnderstand() throws(DecodeError) {
-        if let key = record.keys.sorted().first(where: { $0.hasSuffix("_") }) {
+        if let key = record.keys.filter({ $0.hasSuffix("_") }).min() {
             throw DecodeError("SenML record \(index) has must-understand field '\(key)', which is not supported")
         }
     }

@@ -141,10 +141,10 @@ public struct ShellyDecoder: PayloadDecoder {
 
     /// Every component of a status object (`NotifyStatus` params, a full status) in key order; other members
     /// (`ts`) are not components.
-    static func observations(components: [String: JSONValue], context: DecodingContext) -> [Observation] {
+    static func observations(components: JSONObject, context: DecodingContext) -> [Observation] {
         var observations: [Observation] = []
-        for key in components.keys.sorted() {
-            guard let status = components[key], case .object = status else { continue }
+        for (key, status) in components.sortedByKey() {
+            guard case .object = status else { continue }
             observations += Self.observations(component: key, status: status, context: context)
         }
         return observations
@@ -183,10 +183,9 @@ public struct ShellyDecoder: PayloadDecoder {
     /// the counter's total already covers.
     private static func removingEnergyHistory(_ value: JSONValue, depth: Int) -> JSONValue {
         guard depth < 16, case .object(let members) = value else { return value }
-        var cleaned: [String: JSONValue] = [:]
-        for (key, member) in members where !energyHistoryKeys.contains(key) {
-            cleaned[key] = removingEnergyHistory(member, depth: depth + 1)
-        }
+        let cleaned = members
+            .filter { !energyHistoryKeys.contains($0.key) }
+            .mapValues { removingEnergyHistory($0, depth: depth + 1) }
         return .object(cleaned)
     }
 

@@ -79,7 +79,7 @@ public struct TasmotaDecoder: PayloadDecoder {
     }
 
     /// `STATUS8`/`STATUS10` (sensors, as in SENSOR), `STATUS11` (state, as in STATE), `STATUS0` (both).
-    private func statusReply(_ kind: String, _ members: [String: JSONValue], device: String,
+    private func statusReply(_ kind: String, _ members: JSONObject, device: String,
                              context: DecodingContext) throws(DecodeError) -> [DecodedMessage] {
         let sensors = members["StatusSNS"]?.objectValue
         let state = members["StatusSTS"]?.objectValue
@@ -106,7 +106,7 @@ public struct TasmotaDecoder: PayloadDecoder {
 
     // MARK: - Payload helpers
 
-    private func object(_ payload: [UInt8], _ route: TasmotaFullTopic.Route) throws(DecodeError) -> [String: JSONValue] {
+    private func object(_ payload: [UInt8], _ route: TasmotaFullTopic.Route) throws(DecodeError) -> JSONObject {
         let json: JSONValue
         do {
             json = try parseJSON(payload)
@@ -119,7 +119,7 @@ public struct TasmotaDecoder: PayloadDecoder {
         return members
     }
 
-    private func message(_ device: String, _ members: [String: JSONValue], context: DecodingContext,
+    private func message(_ device: String, _ members: JSONObject, context: DecodingContext,
                          keeping keep: (String) -> Bool = { _ in true }) -> [DecodedMessage] {
         let observations = readings(members, context: context).filter { keep($0.field) }
         guard !observations.isEmpty else { return [] }
@@ -130,13 +130,13 @@ public struct TasmotaDecoder: PayloadDecoder {
     /// device, so that a room sensor's fields are `Temperature` whichever bridge heard it and whatever its address.
     /// The device id is the one SetOption89 would put in the topic, `{bridge}/19D0`; when the topic already names
     /// the sub-device (SetOption89 on), it is the topic's. `nil` when the payload is not a Zigbee report.
-    private func zigbeeMessages(_ route: TasmotaFullTopic.Route, _ members: [String: JSONValue],
+    private func zigbeeMessages(_ route: TasmotaFullTopic.Route, _ members: JSONObject,
                                 context: DecodingContext) -> [DecodedMessage]? {
         guard case .object(let reports)? = members["ZbReceived"] else { return nil }
         let flattener = JSONFlattener(timeZone: context.timeZone, skippedKeys: Self.zigbeeMetadataKeys)
         var messages: [DecodedMessage] = []
-        for key in reports.keys.sorted() {
-            guard let report = reports[key], case .object = report else { continue }
+        for (key, report) in reports.sortedByKey() {
+            guard case .object = report else { continue }
             let observations = flattener.observations(from: report)
             guard !observations.isEmpty else { continue }
             let device = route.hasSubdevice && reports.count == 1 ? route.device : route.device + "/" + Self.zigbeeAddress(key)
@@ -154,7 +154,7 @@ public struct TasmotaDecoder: PayloadDecoder {
 
     /// Every leaf except the metadata keys, with the unit that `TempUnit`/`PressureUnit`/`SpeedUnit` declares
     /// for the fields it governs (Tasmota converts temperatures to °F when `SetOption8` is on).
-    private func readings(_ members: [String: JSONValue], context: DecodingContext) -> [Observation] {
+    private func readings(_ members: JSONObject, context: DecodingContext) -> [Observation] {
         let flattener = JSONFlattener(timeZone: context.timeZone, skippedKeys: Self.metadataKeys)
         let units = UnitDeclarations(members)
         return flattener.observations(from: .object(members)).map { observation in
@@ -166,7 +166,7 @@ public struct TasmotaDecoder: PayloadDecoder {
 
     /// The message time: `Epoch` (UTC, deep-sleep devices) when present, else `Time`, which is local time
     /// without an offset by default (the commune's time zone), with one under `SetOption52`, or epoch seconds.
-    static func time(_ members: [String: JSONValue], context: DecodingContext) -> Int64? {
+    static func time(_ members: JSONObject, context: DecodingContext) -> Int64? {
         let candidates = [members["Epoch"], members["Time"]]
         for case let value? in candidates {
             if let time = TimestampParser.milliseconds(from: value, timeZone: context.timeZone), time >= earliestPlausibleTime {
@@ -199,7 +199,7 @@ public struct TasmotaDecoder: PayloadDecoder {
 private struct UnitDeclarations {
     private var rules: [(suffixes: [String], unit: String)] = []
 
-    init(_ members: [String: JSONValue]) {
+    init(_ members: JSONObject) {
         if let temperature = members["TempUnit"]?.stringValue, !temperature.isEmpty {
             let unit = switch temperature { case "C": "°C"; case "F": "°F"; default: temperature }
             // The dew point is converted with the temperatures.

@@ -26,20 +26,20 @@ public struct ThingParkDecoder: PayloadDecoder {
         return [DecodedMessage(deviceID: device, time: time, observations: readings + radio(uplink).observations())]
     }
 
-    private func devEUI(_ uplink: [String: JSONValue]) throws(DecodeError) -> String {
+    private func devEUI(_ uplink: JSONObject) throws(DecodeError) -> String {
         guard let value = uplink["DevEUI"] else { throw DecodeError("\(Self.format) DevEUI_uplink without DevEUI") }
         return try LoRaWAN.eui(value, field: "DevEUI", in: "\(Self.format) DevEUI_uplink")
     }
 
     /// The driver's output: only an object is decoded readings; an uplink without a driver has none.
-    private func readings(_ uplink: [String: JSONValue], _ context: DecodingContext) -> [Observation] {
+    private func readings(_ uplink: JSONObject, _ context: DecodingContext) -> [Observation] {
         guard case .object(let members)? = uplink["payload"] else { return [] }
         return JSONFlattener(timeZone: context.timeZone).observations(from: .object(members))
     }
 
     /// Every LRR (gateway) that heard the frame is in `Lrrs.Lrr`; the top-level `LrrRSSI`/`LrrSNR` describe the
     /// one ThingPark chose and stand in when the list is missing.
-    private func radio(_ uplink: [String: JSONValue]) -> RadioMetadata {
+    private func radio(_ uplink: JSONObject) -> RadioMetadata {
         var radio = RadioMetadata()
         let lrrs: [JSONValue]
         switch uplink["Lrrs"]?["Lrr"] {

@@ -48,7 +48,7 @@ public struct ThingsStackV3Decoder: PayloadDecoder {
 
     /// From the standard topic when there is one; messages forwarded under a custom topic are recognised by
     /// their single payload member (`uplink_message`, `join_accept`, `downlink_ack`, …).
-    private func event(topic: String, root: [String: JSONValue]) throws(DecodeError) -> LoRaWAN.Event {
+    private func event(topic: String, root: JSONObject) throws(DecodeError) -> LoRaWAN.Event {
         if let suffix = Self.topicParts(topic)?.suffix {
             switch suffix {
             case "up": return .uplink
@@ -68,7 +68,7 @@ public struct ThingsStackV3Decoder: PayloadDecoder {
     }
 
     /// `dev_eui` when the device has one (always for OTAA), else the `device_id` the application chose.
-    private func deviceID(_ root: [String: JSONValue], topicDevice: String?, event: String) throws(DecodeError) -> String {
+    private func deviceID(_ root: JSONObject, topicDevice: String?, event: String) throws(DecodeError) -> String {
         let ids = root["end_device_ids"]
         if let value = ids?["dev_eui"] {
             return try LoRaWAN.eui(value, field: "end_device_ids.dev_eui", in: "\(Self.format) \(event)")
@@ -79,7 +79,7 @@ public struct ThingsStackV3Decoder: PayloadDecoder {
         throw DecodeError("\(Self.format) \(event) without end_device_ids.dev_eui or end_device_ids.device_id")
     }
 
-    private func time(_ root: [String: JSONValue], _ uplink: [String: JSONValue], _ context: DecodingContext) -> Int64? {
+    private func time(_ root: JSONObject, _ uplink: JSONObject, _ context: DecodingContext) -> Int64? {
         let gatewayTimes = (uplink["rx_metadata"]?.arrayValue ?? []).map { $0["time"] }
         let candidates = [uplink["received_at"]] + gatewayTimes + [uplink["settings"]?["time"], root["received_at"]]
         return LoRaWAN.firstTime(candidates, timeZone: context.timeZone)
@@ -89,7 +89,7 @@ public struct ThingsStackV3Decoder: PayloadDecoder {
     /// may return only a `normalized_payload`: an array of measurements in TTS's schema (`air.temperature`),
     /// each with an optional `time`. One measurement gives its fields as they are; several time-stamped ones are
     /// a history; several without time (probes at different depths) keep their index so none is lost.
-    private func readings(_ uplink: [String: JSONValue], _ context: DecodingContext) throws(DecodeError) -> [Observation] {
+    private func readings(_ uplink: JSONObject, _ context: DecodingContext) throws(DecodeError) -> [Observation] {
         if let decoded = uplink["decoded_payload"], !decoded.isNull {
             return try LoRaWAN.decodedObservations(decoded, name: "decoded_payload", format: Self.format, timeZone: context.timeZone)
         }
@@ -105,7 +105,7 @@ public struct ThingsStackV3Decoder: PayloadDecoder {
 
     /// TTS omits zero values from its JSON: a gateway's SNR of 0, or a frame counter of 0 on a data uplink
     /// (recognisable by its `f_port`), is absent.
-    private func radio(_ uplink: [String: JSONValue]) -> RadioMetadata {
+    private func radio(_ uplink: JSONObject) -> RadioMetadata {
         let metadata = uplink["rx_metadata"]?.arrayValue
         var radio = RadioMetadata()
         radio.receptions = (metadata ?? []).compactMap { entry in

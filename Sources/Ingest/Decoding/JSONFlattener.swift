@@ -35,15 +35,15 @@ public struct JSONFlattener: Sendable {
         case .bool(let b):
             if !path.isEmpty { result.append(Observation(field: path, value: .bool(b), time: time)) }
         case .object(let members):
-            for key in members.keys.sorted() {
+            for (key, member) in members.sortedByKey() {
                 if topLevel, skippedKeys.contains(key) { continue }
-                append(members[key]!, path: path.isEmpty ? key : path + "." + key, time: time, into: &result, depth: depth + 1, topLevel: false)
+                append(member, path: path.isEmpty ? key : path + "." + key, time: time, into: &result, depth: depth + 1, topLevel: false)
             }
         case .array(let items):
             if let samples = historySamples(items) {
                 for (sampleTime, members) in samples {
-                    for key in members.keys.sorted() where !Self.timeKeys.contains(key) {
-                        append(members[key]!, path: path.isEmpty ? key : path + "." + key, time: sampleTime, into: &result, depth: depth + 1, topLevel: false)
+                    for (key, member) in members.sortedByKey() where !Self.timeKeys.contains(key) {
+                        append(member, path: path.isEmpty ? key : path + "." + key, time: sampleTime, into: &result, depth: depth + 1, topLevel: false)
                     }
                 }
             } else {
@@ -55,13 +55,13 @@ public struct JSONFlattener: Sendable {
     }
 
     /// The array's elements with their times, when every element is an object with a parseable time key.
-    private func historySamples(_ items: [JSONValue]) -> [(Int64, [String: JSONValue])]? {
+    private func historySamples(_ items: [JSONValue]) -> [(Int64, JSONObject)]? {
         guard !items.isEmpty else { return nil }
-        var samples: [(Int64, [String: JSONValue])] = []
+        var samples: [(Int64, JSONObject)] = []
         for item in items {
             guard case .object(let members) = item,
-                  let key = Self.timeKeys.first(where: { members[$0] != nil }),
-                  let time = TimestampParser.milliseconds(from: members[key]!, timeZone: timeZone) else { return nil }
+                  let timeValue = Self.timeKeys.lazy.compactMap({ members[$0] }).first,
+                  let time = TimestampParser.milliseconds(from: timeValue, timeZone: timeZone) else { return nil }
             samples.append((time, members))
         }
         return samples

@@ -14,18 +14,24 @@ public struct JournalRecord: Sendable, Equatable {
         self.payload = payload
     }
 
-    /// A 64-bit FNV-1a hash of subscription, topic and payload: recognises an MQTT redelivery.
+    /// A 64-bit FNV-1a hash of subscription, topic and payload (their UTF-8 and bytes, each string followed by
+    /// a zero byte): recognises an MQTT redelivery. Hashes are compared across restarts, so the function must
+    /// never change.
     public var contentHash: UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ byte: UInt8) {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01B3
+        func mix(_ bytes: UnsafeBufferPointer<UInt8>) {
+            var h = hash
+            for byte in bytes { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+            hash = h
         }
-        for byte in subscription.utf8 { mix(byte) }
-        mix(0)
-        for byte in topic.utf8 { mix(byte) }
-        mix(0)
-        for byte in payload { mix(byte) }
+        func mixZero() { hash = hash &* 0x0000_0100_0000_01B3 } // hash ^ 0 == hash
+        var subscription = subscription
+        subscription.withUTF8 { mix($0) }
+        mixZero()
+        var topic = topic
+        topic.withUTF8 { mix($0) }
+        mixZero()
+        payload.withUnsafeBufferPointer { mix($0) }
         return hash
     }
 }
@@ -52,19 +58,21 @@ enum JournalFraming {
             withUnsafeBytes(of: value.littleEndian) { cursor.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
             cursor += MemoryLayout<T>.size
         }
-        func put(_ bytes: some Collection<UInt8>) {
-            for byte in bytes {
-                cursor.storeBytes(of: byte, as: UInt8.self)
-                cursor += 1
-            }
+        /// The first `count` bytes of the string's UTF-8, copied in one go.
+        func put(_ utf8: UnsafeBufferPointer<UInt8>, count: Int) {
+            if count > 0 { cursor.copyMemory(from: utf8.baseAddress!, byteCount: count) }
+            cursor += count
         }
-        let subscription = record.subscription.utf8.prefix(Int(UInt16.max))
-        let topic = record.topic.utf8.prefix(Int(UInt16.max))
+        // Names longer than a u16 can say are cut to their first 65,535 bytes (the reader repairs a cut character).
+        var subscription = record.subscription
+        var topic = record.topic
+        let subscriptionSize = min(subscription.utf8.count, Int(UInt16.max))
+        let topicSize = min(topic.utf8.count, Int(UInt16.max))
         put(UInt64(bitPattern: record.receivedAt))
-        put(UInt16(subscription.count))
-        put(UInt16(topic.count))
-        put(subscription)
-        put(topic)
+        put(UInt16(subscriptionSize))
+        put(UInt16(topicSize))
+        subscription.withUTF8 { put($0, count: subscriptionSize) }
+        topic.withUTF8 { put($0, count: topicSize) }
         record.payload.withUnsafeBytes { payload in
             if let base = payload.baseAddress { cursor.copyMemory(from: base, byteCount: payload.count) }
         }

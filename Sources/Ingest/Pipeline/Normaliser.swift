@@ -34,21 +34,21 @@ public struct Normaliser: Sendable {
 
     public func normalise(_ message: DecodedMessage, profile: DeviceProfile, receivedAt: Int64) -> NormalisedMessage {
         var result = NormalisedMessage()
-        // Index the observations by field once: profiles have a dozen mappings, messages a few dozen fields.
-        var byField: [String: [Int]] = [:]
-        for (index, observation) in message.observations.enumerated() { byField[observation.field, default: []].append(index) }
-        var consumed = Set<String>()
+        let fields = FieldIndex(message.observations)
+        var consumed = [Bool](repeating: false, count: message.observations.count)
         for mapping in profile.metrics {
-            guard let field = mapping.fields.first(where: { byField[$0] != nil }), let indices = byField[field] else {
+            guard let field = mapping.fields.first(where: { fields.first($0) != nil }), let first = fields.first(field) else {
                 // Tasmota sends per-phase or per-tariff values as an array (`"Total":[1.2,3.4,5.6]`): the field
                 // then arrives as `Total.0`, `Total.1`…, and the metric is their sum.
-                if let sum = Self.summedArray(mapping, byField: byField, message: message, receivedAt: receivedAt, consumed: &consumed) {
+                if let sum = Self.summedArray(mapping, fields: fields, message: message, receivedAt: receivedAt, consumed: &consumed) {
                     result.readings.append(sum)
                 }
                 continue
             }
-            consumed.insert(field)
-            for index in indices {
+            var next: Int? = first
+            while let index = next {
+                next = fields.next(after: index)
+                consumed[index] = true
                 let observation = message.observations[index]
                 guard let coerced = ValueCoercion.coerce(observation.value, states: mapping.states, isState: mapping.kind == .state) else {
                     result.invalidFields.append("\(field)=\(Self.describe(observation.value)) is not a number (metric \(mapping.metric))")
@@ -65,8 +65,45 @@ public struct Normaliser: Sendable {
                                                          time: time, value: value, timeFromReceipt: stated != time))
             }
         }
-        result.unmappedFields = byField.keys.filter { !consumed.contains($0) }.sorted()
+        var unmapped: [String] = []
+        for (index, observation) in message.observations.enumerated() where !consumed[index] && fields.first(observation.field) == index {
+            unmapped.append(observation.field)
+        }
+        result.unmappedFields = unmapped.sorted()
         return result
+    }
+
+    /// The observations of each field name, without an array per field: the first index by name, then a chain of
+    /// next indices (a SenML pack or a history array repeats a name with several times).
+    struct FieldIndex {
+        private var ends: [String: (first: Int, last: Int)] = [:]
+        private var nextIndex: [Int]
+
+        init(_ observations: [Observation]) {
+            nextIndex = [Int](repeating: -1, count: observations.count)
+            ends.reserveCapacity(observations.count)
+            for (index, observation) in observations.enumerated() {
+                if let known = ends.index(forKey: observation.field) {
+                    nextIndex[ends.values[known].last] = index
+                    ends.values[known].last = index
+                } else {
+                    ends[observation.field] = (index, index)
+                }
+            }
+        }
+
+        func first(_ field: String) -> Int? { ends[field]?.first }
+
+        func next(after index: Int) -> Int? {
+            let next = nextIndex[index]
+            return next < 0 ? nil : next
+        }
+
+        /// The field's only observation, nil when it is absent or repeated.
+        func single(_ field: String) -> Int? {
+            guard let index = ends[field]?.first, nextIndex[index] < 0 else { return nil }
+            return index
+        }
     }
 
     /// Converts to the canonical unit. A unit stated in the payload wins over the profile's when both
@@ -83,26 +120,26 @@ public struct Normaliser: Sendable {
         return (value, profileUnit)
     }
 
-    static func summedArray(_ mapping: MetricMapping, byField: [String: [Int]], message: DecodedMessage, receivedAt: Int64,
-                            consumed: inout Set<String>) -> NormalisedReading? {
+    static func summedArray(_ mapping: MetricMapping, fields: FieldIndex, message: DecodedMessage, receivedAt: Int64,
+                            consumed: inout [Bool]) -> NormalisedReading? {
         for field in mapping.fields {
             var index = 0
             var total = 0.0
-            var names: [String] = []
+            var positions: [Int] = []
             var time: Int64?
-            while let positions = byField["\(field).\(index)"], positions.count == 1 {
-                let observation = message.observations[positions[0]]
+            while let position = fields.single("\(field).\(index)") {
+                let observation = message.observations[position]
                 guard case .number(let value) = observation.value else { return nil }
                 total += value
                 time = observation.time ?? time
-                names.append("\(field).\(index)")
+                positions.append(position)
                 index += 1
             }
             guard index >= 2 else { continue }
             let (value, unit) = convert(total * mapping.scale, payloadUnit: nil, profileUnit: mapping.unit)
             let stated = time ?? message.time
             let plausible = plausibleTime(stated, receivedAt: receivedAt)
-            consumed.formUnion(names)
+            for position in positions { consumed[position] = true }
             return NormalisedReading(metric: mapping.metric, unit: unit, kind: mapping.kind, time: plausible, value: value,
                                      timeFromReceipt: stated != plausible)
         }

@@ -4,7 +4,7 @@ import SQLiteDB
 ///
 /// Hourly rows are updated from increments summed in memory (one upsert per series and hour, however many
 /// readings). Normally they are written with each batch; under a backlog they are written at most every
-/// `hourFlushInterval`, which divides the upserts by the number of readings a series gets in that time, and the
+/// `hourFlushInterval` (2 s), which divides the upserts by the number of readings a series gets in that time, and the
 /// hours still in memory are listed in `rollup_backlog` with each batch so that, after a crash or a rolled-back
 /// batch, they are recomputed exactly from the raw readings (`recoverIfNeeded`). Daily rows are recomputed from
 /// their hours and monthly rows from their days, in slices of `refreshSlice` per batch so that no batch stalls
@@ -78,8 +78,8 @@ final class RollupAccumulator {
     /// True until `rollup_backlog` has been read (at start, and after a rolled-back batch lost what memory held).
     private var recoveryNeeded = true
 
-    init(calendar: CommuneCalendar, refreshIntervalMs: Int64 = 30_000, hourFlushIntervalMs: Int64 = 5_000,
-         refreshSlice: Int = 500, maximumPendingHours: Int = 200_000) {
+    init(calendar: CommuneCalendar, refreshIntervalMs: Int64 = 30_000, hourFlushIntervalMs: Int64 = 2_000,
+         refreshSlice: Int = 500, maximumPendingHours: Int = 100_000) {
         self.calendar = calendar
         self.refreshInterval = refreshIntervalMs
         self.hourFlushInterval = hourFlushIntervalMs
@@ -217,7 +217,9 @@ final class RollupAccumulator {
                 last_ts = max(last_ts, excluded.last_ts),
                 consumption = CASE WHEN excluded.consumption IS NULL THEN consumption ELSE coalesce(consumption, 0) + excluded.consumption END
             """)
-        for (key, delta) in hours.sorted(by: { ($0.key.series, $0.key.bucket) < ($1.key.series, $1.key.bucket) }) {
+        // Sorting the keys, not the (key, delta) pairs: under load there are 100,000 of them, and memory counts.
+        for key in hours.keys.sorted(by: { ($0.series, $0.bucket) < ($1.series, $1.bucket) }) {
+            let delta = hours[key]!
             upsert.reset()
             upsert.bind(key.series, at: 1)
             upsert.bind(key.bucket, at: 2)

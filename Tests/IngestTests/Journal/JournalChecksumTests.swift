@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+@testable import Ingest
+
+/// The journal's CRC-32 and content hash against bytewise reference implementations: both are on-disk or
+/// cross-restart formats, so the fast implementations must give exactly the values the simple ones give.
+struct JournalChecksumTests {
+    /// A reproducible generator (SplitMix64), so that a failure names inputs that can be regenerated.
+    struct SplitMix64: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    /// CRC-32 bit by bit, straight from the definition (reflected polynomial 0xEDB88320).
+    static func referenceCRC32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 != 0 ? 0xEDB8_8320 ^ (crc >> 1) : crc >> 1 }
+        }
+        return crc ^ 0xFFFF_FFFF
+    }
+
+    /// FNV-1a 64 over the subscription's UTF-8, a zero byte, the topic's UTF-8, a zero byte, the payload.
+    static func referenceHash(_ record: JournalRecord) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in Array(record.subscription.utf8) + [0] + Array(record.topic.utf8) + [0] + record.payload {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+        }
+        return hash
+    }
+
+    static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        bytes.withUnsafeBufferPointer { CRC32.checksum($0) }
+    }
+
+    @Test("CRC-32 of the standard check values")
+    func crcKnownVectors() {
+        #expect(Self.crc32([]) == 0)
+        #expect(Self.crc32(Array("a".utf8)) == 0xE8B7_BE43)
+        #expect(Self.crc32(Array("abc".utf8)) == 0x3524_41C2)
+        #expect(Self.crc32(Array("123456789".utf8)) == 0xCBF4_3926)
+        #expect(Self.crc32(Array("The quick brown fox jumps over the lazy dog".utf8)) == 0x414F_A339)
+        #expect(Self.crc32([UInt8](repeating: 0, count: 32)) == 0x190A_55AD)
+        #expect(Self.crc32([UInt8](repeating: 0xFF, count: 32)) == 0xFF6C_AB0B)
+    }
+
+    @Test("CRC-32 of random buffers of 0 to 1,000 bytes, at every alignment, equals the bitwise reference")
+    func crcRandomBuffers() {
+        var generator = SplitMix64(state: 0x5EED)
+        let pool = (0..<1_016).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        pool.withUnsafeBufferPointer { pool in
+            for length in 0...1_000 {
+                let offset = length % 8
+                let slice = UnsafeBufferPointer(rebasing: pool[offset..<(offset + length)])
+                let expected = Self.referenceCRC32(Array(slice))
+                #expect(CRC32.checksum(slice) == expected, "length \(length) at offset \(offset)")
+            }
+        }
+    }
+
+    @Test("content hash of records with random names and payloads equals the reference FNV-1a")
+    func contentHashRandomRecords() {
+        var generator = SplitMix64(state: 0xFA57)
+        let alphabet = Array("az09/+#-_ .éü日😀\u{0}".unicodeScalars)
+        func name(_ length: Int) -> String {
+            var scalars = String.UnicodeScalarView()
+            for _ in 0..<length { scalars.append(alphabet[Int.random(in: 0..<alphabet.count, using: &generator)]) }
+            return String(scalars)
+        }
+        for length in 0...1_000 {
+            let record = JournalRecord(receivedAt: Int64(length), subscription: name(length % 17), topic: name(length % 61),
+                                       payload: (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            #expect(record.contentHash == Self.referenceHash(record), "length \(length)")
+        }
+    }
+
+    @Test("hashes and frames of fixed records are the ones earlier versions wrote (journals stay readable)")
+    func pinnedValues() throws {
+        let record = JournalRecord(receivedAt: 1_732_780_000_123, subscription: "chirpstack-v4",
+                                   topic: "application/7/device/a84041000181c0b2/event/up",
+                                   payload: Array(#"{"object":{"temperature":21.5,"humidité":"ok"}}"#.utf8))
+        #expect(record.contentHash == 0x0B44_7CDE_219F_DFB5)
+        #expect(JournalRecord(receivedAt: -5, subscription: "", topic: "z2m/salle des fêtes/😀", payload: []).contentHash
+                == 0xFB26_6FF6_702B_0FC3)
+
+        // Written by the bytewise encoder and CRC before they were sped up.
+        let hex = "504d4a317700000053a7175f7b83bc71930100000d002e006368697270737461636b2d76346170706c69636174696f6e2f372f"
+            + "6465766963652f613834303431303030313831633062322f6576656e742f75707b226f626a656374223a7b2274656d706572"
+            + "6174757265223a32312e352c2268756d69646974c3a9223a226f6b227d7d"
+        var earlier: [UInt8] = []
+        var digits = hex.utf8.makeIterator()
+        while let high = digits.next(), let low = digits.next() {
+            earlier.append(UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16)!)
+        }
+
+        let size = JournalFraming.encodedSize(record)
+        #expect(size == earlier.count)
+        let written = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
+        defer { written.deallocate() }
+        JournalFraming.encode(record, into: written)
+        #expect(Array(UnsafeRawBufferPointer(start: written, count: size)) == earlier)
+
+        let decoded = earlier.withUnsafeBufferPointer { JournalFraming.decode($0) }
+        guard case .record(let back, let consumed) = decoded else {
+            Issue.record("the earlier frame does not decode: \(decoded)")
+            return
+        }
+        #expect(back == record)
+        #expect(consumed == earlier.count)
+    }
+
+    @Test("names longer than 65,535 bytes are cut in the frame as before; the hash covers them whole")
+    func longNames() {
+        let record = JournalRecord(receivedAt: 1, subscription: String(repeating: "s", count: 70_000),
+                                   topic: String(repeating: "é", count: 40_000), payload: [1, 2, 3])
+        let size = JournalFraming.encodedSize(record)
+        #expect(size == 12 + 12 + 65_535 + 65_535 + 3)
+        let written = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
+        defer { written.deallocate() }
+        JournalFraming.encode(record, into: written)
+        let bytes = UnsafeBufferPointer(start: written.assumingMemoryBound(to: UInt8.self), count: size)
+        #expect(Array(bytes[24..<(24 + 65_535)]) == Array(record.subscription.utf8.prefix(65_535)))
+        #expect(Array(bytes[(24 + 65_535)..<(24 + 2 * 65_535)]) == Array(record.topic.utf8.prefix(65_535)))
+        #expect(CRC32.checksum(UnsafeBufferPointer(rebasing: bytes[12...])) == Self.referenceCRC32(Array(bytes[12...])))
+        guard case .record(let back, _) = JournalFraming.decode(bytes) else {
+            Issue.record("the frame does not decode")
+            return
+        }
+        #expect(back.subscription == String(repeating: "s", count: 65_535))
+        #expect(back.payload == [1, 2, 3])
+        #expect(record.contentHash == Self.referenceHash(record))
+    }
+}
