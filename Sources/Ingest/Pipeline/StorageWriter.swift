@@ -8,8 +8,10 @@ import Storage
 /// transaction that also records the journal checkpoint.
 ///
 /// Batches grow with the backlog (one record when idle, up to `maxBatch` under load), which is what makes
-/// the gateway both low-latency and fast. If the database cannot be written (disk full, read-only), the
-/// batch is retried with backoff: the records wait in the journal, nothing is lost.
+/// the gateway both low-latency and fast: a large batch writes many readings of each series side by side in
+/// the B-tree. A batch is read from the journal and applied `chunkSize` records at a time, so memory does not
+/// grow with it. If the database cannot be written (disk full, read-only), the batch is rolled back and
+/// retried with backoff from its start in the journal: the records wait there, nothing is lost.
 public final class StorageWriter: @unchecked Sendable {
     private let databasePath: String
     private let journal: Journal
@@ -17,6 +19,7 @@ public final class StorageWriter: @unchecked Sendable {
     private let counters: IngestCounters
     private let logger: Logger
     private let maxBatch: Int
+    private let chunkSize = 1_000
     private let timeZone: TimeZone
     // Guards `stopping`, `finished` and `appliedPosition`.
     private let state = NSCondition()
@@ -32,7 +35,7 @@ public final class StorageWriter: @unchecked Sendable {
     private let payloadLimit: Int
 
     public init(storage: StorageSettings, journal: Journal, processor: MessageProcessor, counters: IngestCounters,
-                logger: Logger, timeZone: TimeZone = TimeZone(identifier: "Europe/Paris")!, maxBatch: Int = 5_000) {
+                logger: Logger, timeZone: TimeZone = TimeZone(identifier: "Europe/Paris")!, maxBatch: Int = 20_000) {
         self.timeZone = timeZone
         self.housekeeping = Housekeeping(settings: storage, journal: journal, logger: logger)
         self.payloadLimit = storage.rejectedPayloadLimit
@@ -88,13 +91,11 @@ public final class StorageWriter: @unchecked Sendable {
         // rollup pages all over the file); 32 MiB keeps the hot pages in memory.
         try connection.execute("PRAGMA cache_size = -32768")
         let writer = ReadingWriter(connection: connection, timeZone: timeZone)
-        let reader = try JournalReader(journal: journal, from: try writer.checkpoint())
+        var reader = try JournalReader(journal: journal, from: try writer.checkpoint())
         var lastSegment = reader.position.segment
         while true {
-            let entries = try reader.read(maxRecords: maxBatch) { problem in
-                logger.error("journal damaged; skipping", metadata: ["detail": "\(problem)"])
-                counters.increment("journal_corrupt_regions")
-            }
+            let start = reader.position
+            let entries = try read(reader, maxRecords: chunkSize)
             if entries.isEmpty {
                 // At a stop, every pending hour, day and month is written (the next start would redo it from
                 // `rollup_backlog` otherwise, but tools reading the database meanwhile would see stale days).
@@ -106,14 +107,20 @@ public final class StorageWriter: @unchecked Sendable {
                 journal.waitForData(after: reader.position, timeout: writer.hasRollupWorkDue && refreshFailures == 0 ? 0 : 0.5)
                 continue
             }
-            try apply(entries, writer: writer)
+            let position = try apply(startingWith: entries, from: start, reader: &reader, writer: writer)
             try upkeep(connection: connection, writer: writer, idle: false)
-            let position = entries[entries.count - 1].end
             state.withLock { appliedPosition = position }
             if position.segment != lastSegment {
                 journal.deleteSegments(before: position)
                 lastSegment = position.segment
             }
+        }
+    }
+
+    private func read(_ reader: JournalReader, maxRecords: Int) throws -> [JournalReader.Entry] {
+        try reader.read(maxRecords: maxRecords) { problem in
+            logger.error("journal damaged; skipping", metadata: ["detail": "\(problem)"])
+            counters.increment("journal_corrupt_regions")
         }
     }
 
@@ -146,21 +153,38 @@ public final class StorageWriter: @unchecked Sendable {
         }
     }
 
-    private func apply(_ entries: [JournalReader.Entry], writer: ReadingWriter) throws {
+    /// Applies one batch: `firstChunk`, then more chunks while they are available at once, up to `maxBatch`
+    /// records, in one transaction. Returns the journal position the database then covers.
+    private func apply(startingWith firstChunk: [JournalReader.Entry], from start: JournalPosition,
+                       reader: inout JournalReader, writer: ReadingWriter) throws -> JournalPosition {
         var delay: TimeInterval = 0.1
         var attempts = 0
+        var chunk = firstChunk
         while true {
             // Counts from the MQTT thread (journal write errors, dropped redeliveries) and from failed attempts
             // (storage_write_errors) go into this batch; a batch rolled back gives them back.
             let pending = counters.drain()
+            var end = start
+            // The end of the last record read: a batch that fails on a record is redone one by one through here.
+            var lastRead = chunk.last?.end ?? start
             do {
                 try writer.begin()
                 for (name, amount) in pending { writer.count(name, by: amount) }
-                for entry in entries { try processor.process(entry.record, writer: writer) }
+                var count = 0
+                while !chunk.isEmpty {
+                    for entry in chunk {
+                        try processor.process(entry.record, writer: writer)
+                        end = entry.end
+                    }
+                    count += chunk.count
+                    guard count < maxBatch else { break }
+                    chunk = try read(reader, maxRecords: min(chunkSize, maxBatch - count))
+                    lastRead = chunk.last?.end ?? lastRead
+                }
                 // A full batch means more were waiting: a backlog, where hourly rollups may wait a little.
-                try writer.commit(checkpoint: entries[entries.count - 1].end, underLoad: entries.count >= maxBatch)
+                try writer.commit(checkpoint: end, underLoad: count >= maxBatch)
                 if attempts > 0 { logger.notice("database writable again; ingest resumed", metadata: ["attempts": "\(attempts)"]) }
-                return
+                return end
             } catch let error as SQLiteError where error.isStorageUnavailable {
                 writer.rollback()
                 for (name, amount) in pending { counters.increment(name, by: amount) }
@@ -173,34 +197,46 @@ public final class StorageWriter: @unchecked Sendable {
                 if isStopping, attempts >= 3 { throw error }
                 Thread.sleep(forTimeInterval: delay)
                 delay = min(delay * 2, 5)
+                // The batch again, from its start in the journal (the records read so far were let go).
+                reader = try JournalReader(journal: journal, from: start)
+                chunk = try read(reader, maxRecords: chunkSize)
             } catch {
                 // Not a storage outage: apply record by record so that one bad record cannot block the rest.
                 writer.rollback()
                 for (name, amount) in pending { counters.increment(name, by: amount) }
                 logger.error("batch failed; retrying record by record", metadata: ["error": "\(error)"])
-                try applyOneByOne(entries, writer: writer)
-                return
+                reader = try JournalReader(journal: journal, from: start)
+                return try applyOneByOne(reader: reader, through: lastRead, writer: writer)
             }
         }
     }
 
-    private func applyOneByOne(_ entries: [JournalReader.Entry], writer: ReadingWriter) throws {
-        for entry in entries {
-            do {
-                try writer.begin()
-                try processor.process(entry.record, writer: writer)
-                try writer.commit(checkpoint: entry.end)
-            } catch let error as SQLiteError where error.isStorageUnavailable {
-                writer.rollback()
-                throw error
-            } catch {
-                writer.rollback()
-                try writer.begin()
-                try writer.reject(subscription: entry.record.subscription, topic: entry.record.topic, payload: entry.record.payload,
-                                  payloadLimit: payloadLimit, reason: "internal error while storing: \(error)", deviceKey: nil,
-                                  receivedAt: entry.record.receivedAt)
-                try writer.commit(checkpoint: entry.end)
+    /// Applies the records from the reader's position through `last` (past the record that failed), each in its
+    /// own transaction; a record that still fails is kept in the rejected store with the error.
+    private func applyOneByOne(reader: JournalReader, through last: JournalPosition, writer: ReadingWriter) throws -> JournalPosition {
+        var end = reader.position
+        while end < last {
+            let entries = try read(reader, maxRecords: 1)
+            if entries.isEmpty { break }
+            for entry in entries {
+                end = entry.end
+                do {
+                    try writer.begin()
+                    try processor.process(entry.record, writer: writer)
+                    try writer.commit(checkpoint: entry.end)
+                } catch let error as SQLiteError where error.isStorageUnavailable {
+                    writer.rollback()
+                    throw error
+                } catch {
+                    writer.rollback()
+                    try writer.begin()
+                    try writer.reject(subscription: entry.record.subscription, topic: entry.record.topic, payload: entry.record.payload,
+                                      payloadLimit: payloadLimit, reason: "internal error while storing: \(error)", deviceKey: nil,
+                                      receivedAt: entry.record.receivedAt)
+                    try writer.commit(checkpoint: entry.end)
+                }
             }
         }
+        return end
     }
 }
