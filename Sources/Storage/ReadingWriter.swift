@@ -93,6 +93,9 @@ public final class ReadingWriter {
     /// True when an idle writer has rollup work it should do now rather than wait.
     public var hasRollupWorkDue: Bool { rollups.hasWorkDue(now: Self.now()) }
 
+    /// True while days and months are being recomputed in slices (an idle writer should come back soon).
+    public var isRefreshingRollups: Bool { rollups.isDraining }
+
     private static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     /// Abandons the batch; caches that may now be wrong are cleared.

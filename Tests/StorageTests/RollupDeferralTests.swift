@@ -14,7 +14,7 @@ struct RollupDeferralTests {
     /// A writer whose hours wait an hour under load and whose days refresh `slice` at a time.
     func writer(_ db: Connection, slice: Int = 500, refreshIntervalMs: Int64 = 0) -> ReadingWriter {
         ReadingWriter(connection: db, rollups: RollupAccumulator(calendar: CommuneCalendar(timeZone: paris), refreshIntervalMs: refreshIntervalMs,
-                                                                 hourFlushIntervalMs: 3_600_000, refreshSlice: slice))
+                                                                 hourFlushIntervalMs: 3_600_000, refreshSlice: slice, sliceSpacing: 0))
     }
 
     /// One batch: one reading per device, at `time`.

@@ -103,8 +103,9 @@ public final class StorageWriter: @unchecked Sendable {
                 refreshRollupsWhenIdle(writer, complete: stopping)
                 if stopping { return }
                 try upkeep(connection: connection, writer: writer, idle: true)
-                // Rollup work left (slices of days and months): go on at once, unless messages arrive first.
-                journal.waitForData(after: reader.position, timeout: writer.hasRollupWorkDue && refreshFailures == 0 ? 0 : 0.5)
+                // Rollup work due: go on at once; days and months being refreshed slice by slice: come back soon.
+                let wait: TimeInterval = refreshFailures > 0 ? 0.5 : writer.hasRollupWorkDue ? 0 : writer.isRefreshingRollups ? 0.05 : 0.5
+                journal.waitForData(after: reader.position, timeout: wait)
                 continue
             }
             let position = try apply(startingWith: entries, from: start, reader: &reader, writer: writer)

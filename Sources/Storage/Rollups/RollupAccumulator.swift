@@ -1,3 +1,4 @@
+import Foundation
 import SQLiteDB
 
 /// Keeps the hourly, daily and monthly aggregates of every series up to date as readings are stored.
@@ -7,7 +8,7 @@ import SQLiteDB
 /// `hourFlushInterval` (2 s), which divides the upserts by the number of readings a series gets in that time, and the
 /// hours still in memory are listed in `rollup_backlog` with each batch so that, after a crash or a rolled-back
 /// batch, they are recomputed exactly from the raw readings (`recoverIfNeeded`). Daily rows are recomputed from
-/// their hours and monthly rows from their days, in slices of `refreshSlice` per batch so that no batch stalls
+/// their hours and monthly rows from their days, in slices of a few milliseconds per batch so that no batch stalls
 /// ingest, starting at most every `refreshInterval`. A late reading updates its hour like any other; a late counter
 /// reading also has its hour's consumption (and the next reading's hour) recomputed from the raw readings.
 ///
@@ -53,6 +54,8 @@ final class RollupAccumulator {
     private let refreshInterval: Int64
     private let hourFlushInterval: Int64
     private let refreshSlice: Int
+    /// A slice of `b` ns is followed by at least `sliceSpacing × b` ns without one (the refresh's share of time).
+    private let sliceSpacing: UInt64
     /// Unwritten hours beyond this are written even under load (memory stays bounded).
     private let maximumPendingHours: Int
     private var hours: [Key: HourDelta] = [:]
@@ -69,6 +72,8 @@ final class RollupAccumulator {
     private var refreshedMonths: [Key] = []
     private var domainsFlushedInBatch = false
     private var draining = false
+    /// When the last refresh slice ended (uptime ns): slices take at most a tenth of the writer's time.
+    private var lastSliceEnd: UInt64 = 0
     private var lastRefresh: Int64 = 0
     /// When the drain in progress (or the last) began.
     private var drainStartedAt: Int64 = 0
@@ -79,7 +84,8 @@ final class RollupAccumulator {
     private var recoveryNeeded = true
 
     init(calendar: CommuneCalendar, refreshIntervalMs: Int64 = 30_000, hourFlushIntervalMs: Int64 = 2_000,
-         refreshSlice: Int = 500, maximumPendingHours: Int = 100_000) {
+         refreshSlice: Int = 500, maximumPendingHours: Int = 100_000, sliceSpacing: UInt64 = 10) {
+        self.sliceSpacing = sliceSpacing
         self.calendar = calendar
         self.refreshInterval = refreshIntervalMs
         self.hourFlushInterval = hourFlushIntervalMs
@@ -133,9 +139,16 @@ final class RollupAccumulator {
 
     /// True when a `flush` at `now` would have something to do (the idle writer then goes on without waiting).
     func hasWorkDue(now: Int64) -> Bool {
-        !hours.isEmpty || !hoursToRecompute.isEmpty || draining
-            || (now - lastRefresh >= refreshInterval && (!daysToRefresh.isEmpty || !monthsToRefresh.isEmpty))
+        !hours.isEmpty || !hoursToRecompute.isEmpty
+            || (draining && DispatchTime.now().uptimeNanoseconds >= lastSliceEnd + sliceSpacing * Self.idleSliceBudget)
+            || (!draining && now - lastRefresh >= refreshInterval && (!daysToRefresh.isEmpty || !monthsToRefresh.isEmpty))
     }
+
+    /// True while days and months are being recomputed, slice after slice.
+    var isDraining: Bool { draining }
+
+    /// The refresh time a batch gets while messages flow (and an idle writer per slice).
+    static let idleSliceBudget: UInt64 = 5_000_000
 
     /// A late counter reading changes the increases around it: its hour and the next reading's are recomputed.
     private func markLate(_ key: Key, series: Int64, time: Int64, db: Connection) throws {
@@ -157,7 +170,8 @@ final class RollupAccumulator {
             try backlog.list(hours.keys, period: .hour, db: db)
             try backlog.list(hoursToRecompute, period: .hour, db: db)
         }
-        try refreshSlice(db: db, now: now, complete: mode == .complete)
+        // A batch while messages flow gets a few milliseconds of refresh (latency); one under a backlog, more.
+        try refreshSlice(db: db, now: now, complete: mode == .complete, budgetNanoseconds: mode == .underLoad ? 50_000_000 : Self.idleSliceBudget)
         // Days and months still waiting once this batch commits must survive a crash.
         if daysToRefresh.count == refreshedDays.count, monthsToRefresh.count == refreshedMonths.count {
             try backlog.clear(.day, db: db)
@@ -168,11 +182,12 @@ final class RollupAccumulator {
         }
     }
 
-    /// Recomputes days and months: all of them if `complete`, otherwise one slice when a refresh is due.
-    private func refreshSlice(db: Connection, now: Int64, complete: Bool) throws {
+    /// Recomputes days and months: all of them if `complete`, otherwise, when a refresh is due, one slice of at
+    /// most `refreshSlice` rows and about `budgetNanoseconds`.
+    private func refreshSlice(db: Connection, now: Int64, complete: Bool, budgetNanoseconds: UInt64) throws {
         if complete {
-            try refresh(days: Array(daysToRefresh), db: db)
-            try refresh(months: Array(monthsToRefresh), db: db)
+            try refresh(days: Array(daysToRefresh), db: db, deadline: .max)
+            try refresh(months: Array(monthsToRefresh), db: db, deadline: .max)
             try domains.flush(db: db)
             domainsFlushedInBatch = true
             return
@@ -181,16 +196,17 @@ final class RollupAccumulator {
             draining = true
             drainStartedAt = now
         }
-        guard draining else { return }
+        let started = DispatchTime.now().uptimeNanoseconds
+        guard draining, started >= lastSliceEnd + sliceSpacing * budgetNanoseconds else { return }
+        defer { lastSliceEnd = DispatchTime.now().uptimeNanoseconds }
         // Days first, then their months: a month is recomputed once its days are.
-        var budget = refreshSlice
+        let deadline = started + budgetNanoseconds
         if !daysToRefresh.isEmpty {
-            let slice = Array(daysToRefresh.prefix(budget))
-            try refresh(days: slice, db: db)
-            budget -= slice.count
+            try refresh(days: Array(daysToRefresh.prefix(refreshSlice)), db: db, deadline: deadline)
         }
-        if budget > 0, daysToRefresh.count == refreshedDays.count {
-            try refresh(months: Array(monthsToRefresh.prefix(budget)), db: db)
+        let left = refreshSlice - refreshedDays.count
+        if left > 0, daysToRefresh.count == refreshedDays.count, DispatchTime.now().uptimeNanoseconds < deadline {
+            try refresh(months: Array(monthsToRefresh.prefix(left)), db: db, deadline: deadline)
         }
         // Domain totals once the days and months are done (each scans a whole day of the commune), or when a drain
         // under a sustained load lasts longer than the refresh interval.
@@ -243,21 +259,25 @@ final class RollupAccumulator {
         hoursWrittenInBatch = true
     }
 
-    private func refresh(days: [Key], db: Connection) throws {
+    /// Recomputes `days` in order until `deadline` (uptime ns) has passed, at least one.
+    private func refresh(days: [Key], db: Connection, deadline: UInt64) throws {
         for day in days {
             try refresh(.day, start: day.bucket, end: calendar.bucket(.day, containing: day.bucket).end, from: .hour, series: day.series, db: db)
             try domains.touch(series: day.series, period: .day, bucket: day.bucket, db: db)
             monthsToRefresh.insert(Key(series: day.series, bucket: calendar.bucket(.month, containing: day.bucket).start))
+            refreshedDays.append(day)
+            if deadline != .max, DispatchTime.now().uptimeNanoseconds >= deadline { return }
         }
-        refreshedDays.append(contentsOf: days)
     }
 
-    private func refresh(months: [Key], db: Connection) throws {
+    /// Recomputes `months` in order until `deadline` (uptime ns) has passed, at least one.
+    private func refresh(months: [Key], db: Connection, deadline: UInt64) throws {
         for month in months {
             try refresh(.month, start: month.bucket, end: calendar.bucket(.month, containing: month.bucket).end, from: .day, series: month.series, db: db)
             try domains.touch(series: month.series, period: .month, bucket: month.bucket, db: db)
+            refreshedMonths.append(month)
+            if deadline != .max, DispatchTime.now().uptimeNanoseconds >= deadline { return }
         }
-        refreshedMonths.append(contentsOf: months)
     }
 
     /// The transaction that `flush` wrote into committed: its work is done.
