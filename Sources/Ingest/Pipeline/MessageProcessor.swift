@@ -8,7 +8,7 @@ import Storage
 /// Every outcome is kept: readings in the time series, an unknown device's raw message in the pending store,
 /// anything undecodable in the rejected store with the reason. Nothing here throws on bad input; it throws
 /// only when the database itself fails, and then the whole batch is retried.
-public final class MessageProcessor {
+public final class MessageProcessor: Sendable {
     private let routes: [String: SubscriptionRoute]
     private let profiles: [String: DeviceProfile]
     private let timeZone: TimeZone
@@ -32,29 +32,44 @@ public final class MessageProcessor {
         self.logger = logger
     }
 
+    /// What a payload decodes to, before anything is stored.
+    public enum Decoding: Sendable {
+        case decoded(SubscriptionRoute, [DecodedMessage])
+        /// The message cannot be decoded; it goes to the rejected store with this reason.
+        case rejected(String)
+    }
+
     /// Processes one received message inside the writer's open batch.
     /// - Parameters:
     ///   - fallbackFormat: the format to decode with when the subscription no longer exists (pending replay).
     ///   - replay: true when re-processing a kept message rather than a newly received one.
     public func process(_ record: JournalRecord, writer: ReadingWriter, fallbackFormat: String? = nil, replay: Bool = false) throws {
-        writer.count(replay ? "messages_replayed" : "messages_received")
+        try apply(record, decode(record, fallbackFormat: fallbackFormat), writer: writer, replay: replay)
+    }
+
+    /// The pure part of processing: no database, no state. Safe on any thread, which lets a second core decode
+    /// the next records while the writer stores these.
+    public func decode(_ record: JournalRecord, fallbackFormat: String? = nil) -> Decoding {
         let fallback = fallbackFormat.flatMap { PayloadFormat(rawValue: $0) }.flatMap { SubscriptionRoute(Subscription(name: record.subscription, topic: "#", format: $0.rawValue)) }
         guard let route = routes[record.subscription] ?? fallback else {
-            try reject(record, writer: writer, reason: "no subscription named '\(record.subscription)' in the configuration (it was removed since the message was received)")
-            writer.count(Outcome.rejected.counter)
-            return
+            return .rejected("no subscription named '\(record.subscription)' in the configuration (it was removed since the message was received)")
         }
         guard record.payload.count <= Self.maximumPayloadSize else {
-            try reject(record, writer: writer, reason: "payload of \(record.payload.count) bytes exceeds the \(Self.maximumPayloadSize)-byte limit")
-            writer.count(Outcome.rejected.counter)
-            return
+            return .rejected("payload of \(record.payload.count) bytes exceeds the \(Self.maximumPayloadSize)-byte limit")
         }
         let context = DecodingContext(timeZone: timeZone, receivedAt: record.receivedAt, options: route.subscription.options)
-        let messages: [DecodedMessage]
         do {
-            messages = try route.decoder.decode(topic: record.topic, payload: record.payload, context: context)
+            return .decoded(route, try route.decoder.decode(topic: record.topic, payload: record.payload, context: context))
         } catch {
-            try reject(record, writer: writer, reason: "\(route.format.rawValue): \(error.reason)")
+            return .rejected("\(route.format.rawValue): \(error.reason)")
+        }
+    }
+
+    /// Stores what `decode` made of `record` inside the writer's open batch.
+    public func apply(_ record: JournalRecord, _ decoding: Decoding, writer: ReadingWriter, replay: Bool = false) throws {
+        writer.count(replay ? "messages_replayed" : "messages_received")
+        guard case .decoded(let route, let messages) = decoding else {
+            if case .rejected(let reason) = decoding { try reject(record, writer: writer, reason: reason) }
             writer.count(Outcome.rejected.counter)
             return
         }

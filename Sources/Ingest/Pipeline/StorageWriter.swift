@@ -172,15 +172,19 @@ public final class StorageWriter: @unchecked Sendable {
                 try writer.begin()
                 for (name, amount) in pending { writer.count(name, by: amount) }
                 var count = 0
+                var decoding = DecodeAhead(chunk.map(\.record), processor: processor)
                 while !chunk.isEmpty {
-                    for entry in chunk {
-                        try processor.process(entry.record, writer: writer)
+                    let decodings = decoding.wait()
+                    // The next chunk is read and decoded while this one is stored.
+                    let next = count + chunk.count < maxBatch ? try read(reader, maxRecords: min(chunkSize, maxBatch - count - chunk.count)) : []
+                    lastRead = next.last?.end ?? lastRead
+                    decoding = DecodeAhead(next.map(\.record), processor: processor)
+                    for (entry, decoded) in zip(chunk, decodings) {
+                        try processor.apply(entry.record, decoded, writer: writer)
                         end = entry.end
                     }
                     count += chunk.count
-                    guard count < maxBatch else { break }
-                    chunk = try read(reader, maxRecords: min(chunkSize, maxBatch - count))
-                    lastRead = chunk.last?.end ?? lastRead
+                    chunk = next
                 }
                 // A full batch means more were waiting: a backlog, where hourly rollups may wait a little.
                 try writer.commit(checkpoint: end, underLoad: count >= maxBatch)
