@@ -67,6 +67,9 @@ final class RollupAccumulator {
     private var lastHourFlush: Int64 = 0
     private var daysToRefresh: Set<Key> = []
     private var monthsToRefresh: Set<Key> = []
+    /// Keys added to the sets above and not yet listed in `rollup_backlog` by a committed batch.
+    private var newDays: [Key] = []
+    private var newMonths: [Key] = []
     /// The days and months this batch refreshed (removed from the sets when it commits).
     private var refreshedDays: [Key] = []
     private var refreshedMonths: [Key] = []
@@ -177,8 +180,9 @@ final class RollupAccumulator {
             try backlog.clear(.day, db: db)
             try backlog.clear(.month, db: db)
         } else {
-            try backlog.list(daysToRefresh, period: .day, db: db)
-            try backlog.list(monthsToRefresh, period: .month, db: db)
+            // Only the keys added since the last listing: the sets hold tens of thousands under load.
+            try backlog.list(newDays, period: .day, db: db)
+            try backlog.list(newMonths, period: .month, db: db)
         }
     }
 
@@ -249,14 +253,18 @@ final class RollupAccumulator {
             upsert.bind(delta.lastValue, at: 10)
             if let consumption = delta.consumption { upsert.bind(consumption, at: 11) } else { upsert.bindNull(at: 11) }
             try upsert.run()
-            daysToRefresh.insert(Key(series: key.series, bucket: calendar.bucket(.day, containing: key.bucket).start))
+            markDay(Key(series: key.series, bucket: calendar.bucket(.day, containing: key.bucket).start))
         }
         for key in hoursToRecompute {
             try recomputeHourConsumption(key, db: db)
-            daysToRefresh.insert(Key(series: key.series, bucket: calendar.bucket(.day, containing: key.bucket).start))
+            markDay(Key(series: key.series, bucket: calendar.bucket(.day, containing: key.bucket).start))
         }
         try backlog.clear(.hour, db: db)
         hoursWrittenInBatch = true
+    }
+
+    private func markDay(_ day: Key) {
+        if daysToRefresh.insert(day).inserted { newDays.append(day) }
     }
 
     /// Recomputes `days` in order until `deadline` (uptime ns) has passed, at least one.
@@ -264,7 +272,9 @@ final class RollupAccumulator {
         for day in days {
             try refresh(.day, start: day.bucket, end: calendar.bucket(.day, containing: day.bucket).end, from: .hour, series: day.series, db: db)
             try domains.touch(series: day.series, period: .day, bucket: day.bucket, db: db)
-            monthsToRefresh.insert(Key(series: day.series, bucket: calendar.bucket(.month, containing: day.bucket).start))
+            if monthsToRefresh.insert(Key(series: day.series, bucket: calendar.bucket(.month, containing: day.bucket).start)).inserted {
+                newMonths.append(Key(series: day.series, bucket: calendar.bucket(.month, containing: day.bucket).start))
+            }
             refreshedDays.append(day)
             if deadline != .max, DispatchTime.now().uptimeNanoseconds >= deadline { return }
         }
@@ -286,6 +296,9 @@ final class RollupAccumulator {
     /// again with the next batch.
     func committed(now: Int64) {
         backlog.committed()
+        // Listed by this batch, or refreshed by it (`clear`): either way nothing is left to list.
+        newDays.removeAll(keepingCapacity: true)
+        newMonths.removeAll(keepingCapacity: true)
         if hoursWrittenInBatch {
             hours.removeAll(keepingCapacity: true)
             hoursToRecompute.removeAll(keepingCapacity: true)
@@ -329,7 +342,7 @@ final class RollupAccumulator {
         let unwritten = stored[.hour] ?? []
         for key in unwritten.sorted(by: { ($0.series, $0.bucket) < ($1.series, $1.bucket) }) {
             try recomputeHour(key, db: db)
-            daysToRefresh.insert(Key(series: key.series, bucket: calendar.bucket(.day, containing: key.bucket).start))
+            markDay(Key(series: key.series, bucket: calendar.bucket(.day, containing: key.bucket).start))
         }
         if !unwritten.isEmpty { try backlog.clear(.hour, db: db) }
         daysToRefresh.formUnion(stored[.day] ?? [])
