@@ -4,11 +4,13 @@ import Logging
 import SQLiteDB
 import Storage
 
-/// Periodic upkeep run by the writer thread between batches: purge a chunk of expired data, release free
-/// pages, and sample disk use to warn when the disk (or the budget) will be full within 30 days.
+/// Periodic upkeep run by the writer thread between batches: purge expired data, release free pages, and
+/// sample disk use to warn when the disk (or the budget) will be full within 30 days.
 ///
-/// Running on the writer thread means upkeep never competes with ingest for SQLite's write lock; each step is
-/// one short transaction, so a batch waits at most that long.
+/// Running on the writer thread means upkeep never competes with ingest for SQLite's write lock. The purge goes
+/// in rounds: every `purgeInterval`, each series is visited once (one short transaction per series), a few
+/// milliseconds per tick — 2 ms between batches, 20 ms when idle — so a batch never waits long and a steady flow
+/// of small batches does not pay for a purge at every one of them.
 final class Housekeeping {
     static let warningHorizonDays = 30.0
 
@@ -20,8 +22,12 @@ final class Housekeeping {
     private var lastPurge = Date.distantPast
     private var lastSample = Date.distantPast
     private var purger: RetentionPurger?
+    /// Series steps left in the current purge round (0: no round in progress).
+    private(set) var roundStepsLeft = 0
+    /// Rounds completed since start.
+    private(set) var roundsCompleted = 0
 
-    init(settings: StorageSettings, journal: Journal, logger: Logger, purgeInterval: TimeInterval = 10, sampleInterval: TimeInterval = 600) {
+    init(settings: StorageSettings, journal: Journal, logger: Logger, purgeInterval: TimeInterval = 600, sampleInterval: TimeInterval = 600) {
         self.settings = settings
         self.journal = journal
         self.logger = logger
@@ -29,18 +35,25 @@ final class Housekeeping {
         self.sampleInterval = sampleInterval
     }
 
-    /// Does what is due. `idle` lets the purge continue while there is expired data and no ingest to serve.
+    /// Does what is due, within a small time budget (larger when `idle`).
     func tick(connection: Connection, writer: ReadingWriter, idle: Bool) throws {
         let now = Date()
-        if now.timeIntervalSince(lastPurge) >= purgeInterval || idle {
+        if roundStepsLeft == 0, now.timeIntervalSince(lastPurge) >= purgeInterval {
+            // One step per series, and one more for the purge of rejected messages that every step also does.
+            roundStepsLeft = Int(try connection.scalarInt("SELECT count(*) FROM series") ?? 0) + 1
+            lastPurge = now
+        }
+        if roundStepsLeft > 0 {
             let purger = self.purger ?? RetentionPurger(connection: connection, policy: settings.retention)
             self.purger = purger
-            let deleted = try purger.step(now: Int64(now.timeIntervalSince1970 * 1000))
-            if deleted > 0 {
-                try purger.releaseFreePages(pages: 256)
-            } else {
-                lastPurge = now // nothing left: wait for the next interval
-            }
+            let deadline = now.addingTimeInterval(idle ? 0.020 : 0.002)
+            var deleted = 0
+            repeat {
+                deleted += try purger.step(now: Int64(now.timeIntervalSince1970 * 1000))
+                roundStepsLeft -= 1
+            } while roundStepsLeft > 0 && Date() < deadline
+            if deleted > 0 { try purger.releaseFreePages(pages: 256) }
+            if roundStepsLeft == 0 { roundsCompleted += 1 }
         }
         if now.timeIntervalSince(lastSample) >= sampleInterval {
             lastSample = now
