@@ -43,7 +43,7 @@ public struct ChirpStackV3Decoder: PayloadDecoder, ChirpStackDecoder {
             return try LoRaWAN.decodedObservations(root["objectJSON"], name: "objectJSON", format: Self.format, timeZone: context.timeZone)
         }
         // No codec configured: ChirpStack sends an empty string.
-        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return [] }
+        if ByteText.trimmingWhitespacesAndNewlines(text).isEmpty { return [] }
         let parsed: JSONValue
         do {
             parsed = try JSONParser.parse(text)

@@ -71,7 +71,7 @@ enum LoRaWAN {
         switch value {
         case .number(let number)?: return number
         case .string(let text)?:
-            guard let number = Double(text.trimmingCharacters(in: .whitespaces)), number.isFinite else { return nil }
+            guard let number = Double(ByteText.trimmingWhitespaces(text)), number.isFinite else { return nil }
             return number
         default: return nil
         }
@@ -135,7 +135,7 @@ extension LoRaWAN {
     /// The event type of a ChirpStack message: from the topic's last level when it names an event, otherwise
     /// (custom topic templates) from the payload's shape.
     static func chirpStackEvent(topic: String, root: JSONObject, format: String) throws(DecodeError) -> Event {
-        let last = topic.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? ""
+        let last = String(ByteText.lastComponent(topic, separator: UInt8(ascii: "/")))
         if let event = chirpStackTopicEvents[last] { return event }
         let has = { (key: String) in root[key] != nil }
         // Checked in this order because shapes overlap: integration events carry `object`, v3 txack carries `fCnt`.

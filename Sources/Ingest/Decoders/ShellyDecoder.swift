@@ -159,7 +159,7 @@ public struct ShellyDecoder: PayloadDecoder {
 
     /// One component's status flattened under its key; `wifi` contributes only its signal strength.
     static func observations(component: String, status: JSONValue, context: DecodingContext) -> [Observation] {
-        let type = component.split(separator: ":", maxSplits: 1).first.map(String.init) ?? component
+        let type = String(ByteText.firstNonEmptyComponent(component, separator: UInt8(ascii: ":")))
         if type == "wifi" {
             guard let rssi = status["rssi"], case .number(let value) = rssi else { return [] }
             return [Observation(field: component + ".rssi", value: .number(value))]
@@ -183,10 +183,21 @@ public struct ShellyDecoder: PayloadDecoder {
     /// the counter's total already covers.
     private static func removingEnergyHistory(_ value: JSONValue, depth: Int) -> JSONValue {
         guard depth < 16, case .object(let members) = value else { return value }
+        // Most statuses have no history at all: nothing to rebuild.
+        guard containsEnergyHistory(members, depth: depth) else { return value }
         let cleaned = members
             .filter { !energyHistoryKeys.contains($0.key) }
             .mapValues { removingEnergyHistory($0, depth: depth + 1) }
         return .object(cleaned)
+    }
+
+    /// Whether `removingEnergyHistory` would remove anything: a history key at a depth it visits.
+    private static func containsEnergyHistory(_ members: JSONObject, depth: Int) -> Bool {
+        for (key, member) in members {
+            if energyHistoryKeys.contains(key) { return true }
+            if depth + 1 < 16, case .object(let nested) = member, containsEnergyHistory(nested, depth: depth + 1) { return true }
+        }
+        return false
     }
 
     // MARK: - Gen1

@@ -7,6 +7,8 @@
 /// message kind (`SENSOR`, `STATE`…). A Zigbee bridge's `ZbReceived` reports become one message per Zigbee device.
 public struct TasmotaDecoder: PayloadDecoder {
     public static let defaultFullTopic = "%prefix%/%topic%/"
+    /// The default FullTopic, parsed once rather than for every message.
+    static let defaultRouting = try! TasmotaFullTopic(defaultFullTopic)
 
     /// `tele/STATE` members kept as readings: relay states and link health. The rest (uptime strings, sleep
     /// settings, SSIDs) describes the firmware, not the installation.
@@ -25,7 +27,7 @@ public struct TasmotaDecoder: PayloadDecoder {
     public init() {}
 
     public func decode(topic: String, payload: [UInt8], context: DecodingContext) throws(DecodeError) -> [DecodedMessage] {
-        let fullTopic = try TasmotaFullTopic(context.options["full_topic"] ?? Self.defaultFullTopic)
+        let fullTopic = try context.options["full_topic"].map(TasmotaFullTopic.init) ?? Self.defaultRouting
         let route = try fullTopic.match(topic)
         // An empty payload clears a retained message (LWT, POWER); there is nothing to read in it.
         if PayloadText.isBlank(payload) { return [] }
@@ -214,7 +216,8 @@ private struct UnitDeclarations {
     }
 
     func unit(for field: String) -> String? {
-        let name = field.split(separator: ".").last.map(String.init) ?? field
+        guard !rules.isEmpty else { return nil }
+        let name = ByteText.lastNonEmptyComponent(field, separator: UInt8(ascii: ".")) ?? Substring(field)
         return rules.first { rule in rule.suffixes.contains { name.hasSuffix($0) } }?.unit
     }
 }
@@ -292,6 +295,12 @@ struct TasmotaFullTopic: Sendable {
                 guard part == literal else {
                     throw DecodeError("topic '\(topic)' does not match full_topic '\(text)': level \(index) is '\(part)', expected '\(literal)'")
                 }
+            case .token(let name, let before, let after) where before.isEmpty && after.isEmpty:
+                // A level that is just the token (`%topic%`): any non-empty level, taken whole.
+                guard !part.isEmpty else {
+                    throw DecodeError("topic '\(topic)' does not match full_topic '\(text)': level \(index) '\(part)' has no %\(name)%")
+                }
+                captured[name] = part
             case .token(let name, let before, let after):
                 guard part.count > before.count + after.count, part.hasPrefix(before), part.hasSuffix(after) else {
                     throw DecodeError("topic '\(topic)' does not match full_topic '\(text)': level \(index) '\(part)' has no %\(name)%")

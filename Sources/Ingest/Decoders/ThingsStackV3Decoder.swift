@@ -36,14 +36,23 @@ public struct ThingsStackV3Decoder: PayloadDecoder {
 
     /// The topic levels after `devices/{device_id}`, when the topic follows the standard layout.
     private static func topicParts(_ topic: String) -> (device: String, suffix: String)? {
-        let levels = topic.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        let levels = TopicLevels.split(topic)
         guard let index = levels.firstIndex(of: "devices"), index >= 1, index + 2 < levels.count else { return nil }
         return (levels[index + 1], levels[(index + 2)...].joined(separator: "/"))
     }
 
     private static func topicDevice(_ topic: String) -> String? {
-        guard let device = topicParts(topic)?.device, !device.isEmpty, !device.contains("+"), !device.contains("#") else { return nil }
+        guard let device = topicParts(topic)?.device, !device.isEmpty, !containsWildcard(device) else { return nil }
         return device
+    }
+
+    /// Whether a topic level holds `+` or `#`: byte by byte when it is ASCII (where every matching rule agrees),
+    /// otherwise with Foundation's substring search, as before.
+    static func containsWildcard(_ level: String) -> Bool {
+        if level.utf8.allSatisfy({ $0 < 0x80 }) {
+            return level.utf8.contains { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "#") }
+        }
+        return level.contains("+") || level.contains("#")
     }
 
     /// From the standard topic when there is one; messages forwarded under a custom topic are recognised by

@@ -5,7 +5,7 @@ import Foundation
 enum TopicLevels {
     /// The topic's levels. Empty levels are kept so that indexes match what a user counts in `a//b`.
     static func split(_ topic: String) -> [String] {
-        topic.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        ByteText.components(topic, separator: UInt8(ascii: "/")).map(String.init)
     }
 }
 
@@ -80,7 +80,7 @@ enum PayloadText {
     /// The payload as UTF-8 text with surrounding whitespace removed, or `nil` when it is not valid UTF-8.
     static func trimmed(_ payload: [UInt8]) -> String? {
         guard let text = String(validating: payload, as: UTF8.self) else { return nil }
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(ByteText.trimmingWhitespacesAndNewlines(text))
     }
 
     /// Whether the payload is empty or whitespace only: how a retained message is cleared.

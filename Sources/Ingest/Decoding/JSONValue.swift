@@ -15,7 +15,7 @@ public enum JSONValue: Sendable, Equatable {
     /// Follows a dotted path (`"ENERGY.Total"`, `"rxInfo.0.rssi"`); array elements by index.
     public func value(at path: String) -> JSONValue? {
         var current: JSONValue? = self
-        for component in path.split(separator: ".", omittingEmptySubsequences: false) {
+        for component in ByteText.components(path, separator: UInt8(ascii: ".")) {
             switch current {
             case .object(let members)?: current = members[String(component)]
             case .array(let items)?:

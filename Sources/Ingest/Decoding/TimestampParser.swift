@@ -14,11 +14,12 @@ public enum TimestampParser {
     }
 
     public static func milliseconds(from text: String, timeZone: TimeZone) -> Int64? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = ByteText.trimmingWhitespaces(text)
         if !trimmed.isEmpty, trimmed.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == 46 }), let number = Double(trimmed) {
             return epochMilliseconds(number)
         }
-        return iso8601(Array(trimmed.utf8), timeZone: timeZone)
+        if let result = trimmed.utf8.withContiguousStorageIfAvailable({ iso8601($0, timeZone: timeZone) }) { return result }
+        return Array(trimmed.utf8).withUnsafeBufferPointer { iso8601($0, timeZone: timeZone) }
     }
 
     /// Interprets an epoch number by magnitude: seconds up to 1e11 (year 5138), then ms, µs, ns.
@@ -33,7 +34,7 @@ public enum TimestampParser {
         }
     }
 
-    private static func iso8601(_ b: [UInt8], timeZone: TimeZone) -> Int64? {
+    private static func iso8601(_ b: UnsafeBufferPointer<UInt8>, timeZone: TimeZone) -> Int64? {
         var i = 0
         func digits(_ count: Int) -> Int? {
             guard i + count <= b.count else { return nil }
@@ -107,6 +108,9 @@ public enum TimestampParser {
             }
             let before = offset(wallSeconds - 86_400)
             let after = offset(wallSeconds + 86_400)
+            // The same offset on both sides (no change nearby): both candidates are `wallSeconds - before`, which
+            // is also the fallback, so the checks below cannot change the answer.
+            if before == after { return (wallSeconds - before) * 1000 + Int64(fractionMs.rounded(.down)) }
             let candidates = [wallSeconds - before, wallSeconds - after].filter { offset($0) == wallSeconds - $0 }
             utcSeconds = candidates.min() ?? wallSeconds - before
         }
