@@ -94,6 +94,8 @@ final class RollupAccumulator {
         self.hourFlushInterval = hourFlushIntervalMs
         self.refreshSlice = refreshSlice
         self.maximumPendingHours = maximumPendingHours
+        // Sized once: a dictionary doubling from 65,536 to 131,072 entries under load briefly holds both tables.
+        hours.reserveCapacity(maximumPendingHours)
     }
 
     /// Records a stored reading. Returns true when a counter went down (a reset).
@@ -326,7 +328,7 @@ final class RollupAccumulator {
         // Also when this batch did the recovery: its DELETE of the backlog is rolled back too.
         recoveryNeeded = true
         backlog.rolledBack()
-        hours.removeAll()
+        hours.removeAll(keepingCapacity: true)
         hoursToRecompute.removeAll()
         refreshedDays.removeAll()
         refreshedMonths.removeAll()
