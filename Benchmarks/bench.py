@@ -575,6 +575,7 @@ def main():
     parser.add_argument("--latency-rate", type=int, default=5000)
     parser.add_argument("--probe-every", type=int, default=5)
     parser.add_argument("--no-latency", action="store_true")
+    parser.add_argument("--latency-only", action="store_true", help="only the latency run (with the messages of --messages)")
     parser.add_argument("--gateway", default=GATEWAY, help="the pmc-gateway binary (default: this tree's release build)")
     parser.add_argument("--output", default=os.path.join(BENCH, "results", "latest.md"))
     parser.add_argument("--command", default="scripts/bench", help=argparse.SUPPRESS)
@@ -629,11 +630,11 @@ def main():
         ctx.broker_pid = broker.pid
         print(f"Mosquitto on 127.0.0.1:{ctx.port}; runs in {os.path.relpath(ctx.run_dir, ROOT)}", flush=True)
         kinds = [k for k in SUBSCRIBERS if k in args.subscribers.split(",")]
-        for qos in ctx.qos_levels:
+        for qos in [] if args.latency_only else ctx.qos_levels:
             print(f"QoS {qos}: {args.messages:,} messages", flush=True)
             for kind in kinds:
                 results.append(run_subscriber(kind, qos, ctx))
-        if not args.no_latency and "gateway" in kinds:
+        if args.latency_only or (not args.no_latency and "gateway" in kinds):
             print("Latency", flush=True)
             latency = run_latency(ctx)
         stop(broker)

@@ -32,12 +32,14 @@ public final class StorageWriter: @unchecked Sendable {
     private var refreshFailures = 0
 
     private let housekeeping: Housekeeping
+    private let checkpointer: WALCheckpointer
     private let payloadLimit: Int
 
     public init(storage: StorageSettings, journal: Journal, processor: MessageProcessor, counters: IngestCounters,
                 logger: Logger, timeZone: TimeZone = TimeZone(identifier: "Europe/Paris")!, maxBatch: Int = 20_000) {
         self.timeZone = timeZone
         self.housekeeping = Housekeeping(settings: storage, journal: journal, logger: logger)
+        self.checkpointer = WALCheckpointer(databasePath: storage.database, logger: logger)
         self.payloadLimit = storage.rejectedPayloadLimit
         self.databasePath = storage.database
         self.journal = journal
@@ -55,6 +57,7 @@ public final class StorageWriter: @unchecked Sendable {
         thread.stackSize = 8 << 20
         self.thread = thread
         thread.start()
+        checkpointer.start()
     }
 
     /// Applies what is left in the journal, then stops. Returns the error that ended the thread, if any.
@@ -66,7 +69,9 @@ public final class StorageWriter: @unchecked Sendable {
         journal.wakeReaders()
         state.lock()
         while !finished { state.wait() }
-        defer { state.unlock() }
+        let failure = self.failure
+        state.unlock()
+        checkpointer.stop()
         return failure
     }
 
@@ -90,6 +95,9 @@ public final class StorageWriter: @unchecked Sendable {
         // With thousands of series the default 2 MiB page cache thrashes (every batch touches readings, latest and
         // rollup pages all over the file); 32 MiB keeps the hot pages in memory.
         try connection.execute("PRAGMA cache_size = -32768")
+        // Checkpoints are the checkpointer's job (off this thread); a log that grew past 64 MiB is cut back when
+        // it starts over.
+        try connection.execute("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864")
         let writer = ReadingWriter(connection: connection, timeZone: timeZone)
         var reader = try JournalReader(journal: journal, from: try writer.checkpoint())
         var lastSegment = reader.position.segment
