@@ -95,8 +95,8 @@ public final class StorageWriter: @unchecked Sendable {
         // With thousands of series the default 2 MiB page cache thrashes (every batch touches readings, latest and
         // rollup pages all over the file); 32 MiB keeps the hot pages in memory.
         try connection.execute("PRAGMA cache_size = -32768")
-        // Checkpoints are the checkpointer's job (off this thread); a log that grew past 64 MiB is cut back when
-        // it starts over.
+        // Checkpoints are the checkpointer's job (off this thread), except after a full batch (below); a log that
+        // grew past 64 MiB is cut back when it starts over.
         try connection.execute("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864")
         let writer = ReadingWriter(connection: connection, timeZone: timeZone)
         var reader = try JournalReader(journal: journal, from: try writer.checkpoint())
@@ -116,7 +116,12 @@ public final class StorageWriter: @unchecked Sendable {
                 journal.waitForData(after: reader.position, timeout: wait)
                 continue
             }
-            let position = try apply(startingWith: entries, from: start, reader: &reader, writer: writer)
+            let (position, full) = try apply(startingWith: entries, from: start, reader: &reader, writer: writer)
+            if full {
+                // Under a backlog each commit writes tens of thousands of pages: copy them back now rather than let
+                // the log (and its index in memory) grow until the checkpointer catches up.
+                _ = try? connection.checkpoint(.passive)
+            }
             try upkeep(connection: connection, writer: writer, idle: false)
             state.withLock { appliedPosition = position }
             if position.segment != lastSegment {
@@ -165,7 +170,7 @@ public final class StorageWriter: @unchecked Sendable {
     /// Applies one batch: `firstChunk`, then more chunks while they are available at once, up to `maxBatch`
     /// records, in one transaction. Returns the journal position the database then covers.
     private func apply(startingWith firstChunk: [JournalReader.Entry], from start: JournalPosition,
-                       reader: inout JournalReader, writer: ReadingWriter) throws -> JournalPosition {
+                       reader: inout JournalReader, writer: ReadingWriter) throws -> (end: JournalPosition, full: Bool) {
         var delay: TimeInterval = 0.1
         var attempts = 0
         var chunk = firstChunk
@@ -197,7 +202,7 @@ public final class StorageWriter: @unchecked Sendable {
                 // A full batch means more were waiting: a backlog, where hourly rollups may wait a little.
                 try writer.commit(checkpoint: end, underLoad: count >= maxBatch)
                 if attempts > 0 { logger.notice("database writable again; ingest resumed", metadata: ["attempts": "\(attempts)"]) }
-                return end
+                return (end, count >= maxBatch)
             } catch let error as SQLiteError where error.isStorageUnavailable {
                 writer.rollback()
                 for (name, amount) in pending { counters.increment(name, by: amount) }
@@ -219,7 +224,7 @@ public final class StorageWriter: @unchecked Sendable {
                 for (name, amount) in pending { counters.increment(name, by: amount) }
                 logger.error("batch failed; retrying record by record", metadata: ["error": "\(error)"])
                 reader = try JournalReader(journal: journal, from: start)
-                return try applyOneByOne(reader: reader, through: lastRead, writer: writer)
+                return (try applyOneByOne(reader: reader, through: lastRead, writer: writer), false)
             }
         }
     }

@@ -56,6 +56,8 @@ final class WALCheckpointer: @unchecked Sendable {
                 // The writer creates and migrates the database: never create it here.
                 if connection == nil, FileManager.default.fileExists(atPath: databasePath) {
                     connection = try Connection(path: databasePath)
+                    // A checkpoint copies frames file to file: no page cache needed (memory counts on a small box).
+                    try connection?.execute("PRAGMA cache_size = -64")
                 }
                 try connection?.checkpoint(stop ? .truncate : .passive)
                 if failures > 0 { logger.notice("WAL checkpoints work again", metadata: ["failures": "\(failures)"]) }
