@@ -80,11 +80,7 @@ public final class Statement {
     @discardableResult
     public func execute(_ values: [any SQLBindable] = []) throws(SQLiteError) -> Int {
         try bind(values)
-        defer { sqlite3_reset(handle) }
-        var rc = sqlite3_step(handle)
-        while rc == SQLITE_ROW { rc = sqlite3_step(handle) }
-        guard rc == SQLITE_DONE else { throw connection.error(code: rc, statement: sql) }
-        return Int(sqlite3_changes(connection.handle))
+        return try run()
     }
 
     /// Runs a query and hands each row to `body`.

@@ -11,18 +11,18 @@ struct DomainRollups {
         let start: Int64
     }
 
-    private var domainOfSeries: [Int64: (domain: String, metric: String, unit: String)?] = [:]
+    /// Whether each series is bound to an asset (only those count in a domain).
+    private var seriesIsBound: [Int64: Bool] = [:]
     /// Days and months whose totals must be recomputed.
     private var touched: Set<Bucket> = []
 
     /// Notes that the `period` rollup of `series` starting at `bucket` changed.
     mutating func touch(series: Int64, period: RollupPeriod, bucket: Int64, db: Connection) throws {
-        if domainOfSeries[series] == nil {
-            domainOfSeries[series] = try db.cached("""
-                SELECT a.domain, s.metric, s.unit FROM series s JOIN assets a ON a.id = s.asset_id WHERE s.id = ?
-                """).first([series]) { ($0.string(0), $0.string(1), $0.string(2)) }
+        if seriesIsBound[series] == nil {
+            seriesIsBound[series] = try db.cached("SELECT 1 FROM series s JOIN assets a ON a.id = s.asset_id WHERE s.id = ?")
+                .first([series]) { _ in true } ?? false
         }
-        guard domainOfSeries[series] ?? nil != nil else { return } // not bound to an asset
+        guard seriesIsBound[series] == true else { return }
         touched.insert(Bucket(period: period, start: bucket))
     }
 
@@ -51,7 +51,7 @@ struct DomainRollups {
 
     /// Forgets which domain each series is in (after an inventory change).
     mutating func forgetBindings() {
-        domainOfSeries.removeAll()
+        seriesIsBound.removeAll()
     }
 
     /// Rebuilds every domain total from the series' days and months.

@@ -274,9 +274,8 @@ final class RollupAccumulator {
         for day in days {
             try refresh(.day, start: day.bucket, end: calendar.bucket(.day, containing: day.bucket).end, from: .hour, series: day.series, db: db)
             try domains.touch(series: day.series, period: .day, bucket: day.bucket, db: db)
-            if monthsToRefresh.insert(Key(series: day.series, bucket: calendar.bucket(.month, containing: day.bucket).start)).inserted {
-                newMonths.append(Key(series: day.series, bucket: calendar.bucket(.month, containing: day.bucket).start))
-            }
+            let month = Key(series: day.series, bucket: calendar.bucket(.month, containing: day.bucket).start)
+            if monthsToRefresh.insert(month).inserted { newMonths.append(month) }
             refreshedDays.append(day)
             if deadline != .max, DispatchTime.now().uptimeNanoseconds >= deadline { return }
         }
@@ -356,22 +355,10 @@ final class RollupAccumulator {
     /// Rewrites one hour from the raw readings (count, sum, min, max, first, last and, for a counter, consumption).
     private func recomputeHour(_ key: Key, db: Connection) throws {
         let end = calendar.bucket(.hour, containing: key.bucket).end
-        try db.cached("""
-            INSERT INTO rollups (series_id, period, bucket_start, count, sum, min, max, first_ts, first_value, last_ts, last_value, consumption)
-            SELECT ?1, 1, ?2, count(*), sum(value), min(value), max(value),
-                   min(ts), (SELECT value FROM readings WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts LIMIT 1),
-                   max(ts), (SELECT value FROM readings WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts DESC LIMIT 1),
-                   CASE WHEN (SELECT kind FROM series WHERE id = ?1) = 'counter' THEN 0 END
-            FROM readings WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3
-            HAVING count(*) > 0
-            ON CONFLICT(series_id, period, bucket_start) DO UPDATE SET
-                count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max,
-                first_ts = excluded.first_ts, first_value = excluded.first_value,
-                last_ts = excluded.last_ts, last_value = excluded.last_value, consumption = excluded.consumption
-            """).execute([key.series, key.bucket, end])
-        if try db.cached("SELECT kind = 'counter' FROM series WHERE id = ?").first([key.series], { $0.int(0) == 1 }) == true {
-            try recomputeHourConsumption(key, db: db)
-        }
+        let isCounter = try db.cached("SELECT kind = 'counter' FROM series WHERE id = ?").first([key.series], { $0.int(0) == 1 }) ?? false
+        // A counter's hour always has a consumption: 0 here, the exact increase just below.
+        try db.cached(Self.hourFromReadings).execute([key.series, key.bucket, end, isCounter ? SQLValue.real(0) : .null])
+        if isCounter { try recomputeHourConsumption(key, db: db) }
     }
 
     private func previousReading(series: Int64, before time: Int64, db: Connection) throws -> (time: Int64, value: Double)? {
@@ -402,18 +389,38 @@ final class RollupAccumulator {
 
     /// Recomputes one day (from its hours) or one month (from its days).
     private func refresh(_ period: RollupPeriod, start: Int64, end: Int64, from child: RollupPeriod, series: Int64, db: Connection) throws {
-        try db.cached("""
-            INSERT INTO rollups (series_id, period, bucket_start, count, sum, min, max, first_ts, first_value, last_ts, last_value, consumption)
-            SELECT ?1, ?2, ?3, sum(count), sum(sum), min(min), max(max),
-                   min(first_ts), (SELECT first_value FROM rollups WHERE series_id = ?1 AND period = ?4 AND bucket_start >= ?3 AND bucket_start < ?5 ORDER BY first_ts LIMIT 1),
-                   max(last_ts), (SELECT last_value FROM rollups WHERE series_id = ?1 AND period = ?4 AND bucket_start >= ?3 AND bucket_start < ?5 ORDER BY last_ts DESC LIMIT 1),
-                   sum(consumption)
-            FROM rollups WHERE series_id = ?1 AND period = ?4 AND bucket_start >= ?3 AND bucket_start < ?5
-            HAVING count(*) > 0
-            ON CONFLICT(series_id, period, bucket_start) DO UPDATE SET
-                count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max,
-                first_ts = excluded.first_ts, first_value = excluded.first_value,
-                last_ts = excluded.last_ts, last_value = excluded.last_value, consumption = excluded.consumption
-            """).execute([series, period.rawValue, start, child.rawValue, end])
+        try db.cached(Self.periodFromChildren).execute([series, period.rawValue, start, child.rawValue, end])
+    }
+
+    /// A day from its hours or a month from its days: ?1 series, ?2 period, ?3 start, ?4 child period, ?5 end.
+    private static let periodFromChildren = replaceRollup("""
+        SELECT ?1, ?2, ?3, sum(count), sum(sum), min(min), max(max),
+               min(first_ts), (SELECT first_value FROM rollups WHERE series_id = ?1 AND period = ?4 AND bucket_start >= ?3 AND bucket_start < ?5 ORDER BY first_ts LIMIT 1),
+               max(last_ts), (SELECT last_value FROM rollups WHERE series_id = ?1 AND period = ?4 AND bucket_start >= ?3 AND bucket_start < ?5 ORDER BY last_ts DESC LIMIT 1),
+               sum(consumption)
+        FROM rollups WHERE series_id = ?1 AND period = ?4 AND bucket_start >= ?3 AND bucket_start < ?5
+        """)
+
+    /// One hour from the raw readings: ?1 series, ?2 hour start, ?3 hour end, ?4 consumption (0 or NULL).
+    private static let hourFromReadings = replaceRollup("""
+        SELECT ?1, 1, ?2, count(*), sum(value), min(value), max(value),
+               min(ts), (SELECT value FROM readings WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts LIMIT 1),
+               max(ts), (SELECT value FROM readings WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts DESC LIMIT 1),
+               ?4
+        FROM readings WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3
+        """)
+
+    /// Writes the aggregate that `select` computes as the rollup row, replacing the stored one; nothing when the
+    /// period holds no rows.
+    private static func replaceRollup(_ select: String) -> String {
+        """
+        INSERT INTO rollups (series_id, period, bucket_start, count, sum, min, max, first_ts, first_value, last_ts, last_value, consumption)
+        \(select)
+        HAVING count(*) > 0
+        ON CONFLICT(series_id, period, bucket_start) DO UPDATE SET
+            count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max,
+            first_ts = excluded.first_ts, first_value = excluded.first_value,
+            last_ts = excluded.last_ts, last_value = excluded.last_value, consumption = excluded.consumption
+        """
     }
 }
