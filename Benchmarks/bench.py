@@ -245,10 +245,24 @@ def start_gateway(folder, port, client_id, inventory):
     return proc, db, warmup, time.monotonic() - started
 
 
+def packed_entry_count(blob):
+    """Entries in one measurement blob: each is a LEB128 varint (series id increase) then an 8-byte double."""
+    count, offset, size = 0, 0, len(blob)
+    while offset < size:
+        while offset < size and blob[offset] & 0x80:
+            offset += 1
+        offset += 9
+        if offset <= size:
+            count += 1
+    return count
+
+
 def gateway_db_stats(db_path):
     db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
     try:
-        rows = db.execute("SELECT count(*) FROM readings").fetchone()[0]
+        # `readings` is a view over packed measurements that needs the gateway's SQL function: count the entries of
+        # each measurement blob here instead (format: Sources/Storage/Readings/PackedReadings.swift).
+        rows = sum(packed_entry_count(blob) for (blob,) in db.execute("SELECT readings FROM measurements"))
         rejected = db.execute("SELECT count(*) FROM rejected_messages").fetchone()[0]
         reasons = db.execute("SELECT reason, count(*) FROM rejected_messages GROUP BY reason ORDER BY 2 DESC LIMIT 3").fetchall()
         counters = dict(db.execute("SELECT name, value FROM ingest_counters").fetchall())

@@ -5,7 +5,7 @@
 //
 // The publisher sends probes `{"seq":S,"sent_ns":T}` on bench/probe/bench-probe-NN; the gateway's configuration maps
 // `seq` to the metric `bench_seq` of device bench-probe-NN, so each probe becomes one row of `readings` whose value is
-// its sequence number. Every --interval-us this program opens one read transaction (a WAL snapshot: exactly what
+// its sequence number (`readings` is a view over packed `measurements`: this program registers its SQL function). Every --interval-us this program opens one read transaction (a WAL snapshot: exactly what
 // the gateway has committed) and reads each probe series' rows newer than the last one it saw (readings are keyed
 // (series_id, ts) and a series' receive-timed rows get increasing ts). The first time a sequence number is seen, its
 // wall-clock time (CLOCK_REALTIME, as the publisher's) is recorded: publish -> stored (committed and readable).
@@ -17,6 +17,35 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t stop = 0;
+
+// reading_value(readings_blob, series_id): the gateway's `readings` view is built on this SQL function (its Swift
+// side is Sources/Storage/Readings/PackedReadings.swift). Entries: LEB128 varint of the series id's increase over the
+// previous entry's, then the value as a little-endian double; ascending series ids.
+static void reading_value(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    (void)argc;
+    const unsigned char *bytes = sqlite3_value_blob(argv[0]);
+    int size = sqlite3_value_bytes(argv[0]);
+    int64_t wanted = sqlite3_value_int64(argv[1]), series = 0;
+    int offset = 0;
+    while (bytes && offset < size) {
+        uint64_t delta = 0;
+        int shift = 0;
+        while (offset < size && shift < 64) {
+            unsigned char byte = bytes[offset++];
+            delta |= (uint64_t)(byte & 0x7F) << shift;
+            if (byte < 0x80) break;
+            shift += 7;
+        }
+        if (offset + 8 > size) break;
+        double value;
+        memcpy(&value, bytes + offset, 8);  // little-endian host
+        offset += 8;
+        series += (int64_t)delta;
+        if (series == wanted) { sqlite3_result_double(ctx, value); return; }
+        if (series > wanted) break;
+    }
+    sqlite3_result_null(ctx);
+}
 static void on_signal(int s) { (void)s; stop = 1; }
 
 int main(int argc, char **argv) {
@@ -34,6 +63,7 @@ int main(int argc, char **argv) {
     sqlite3 *db;
     if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) die("cannot open %s", db_path);
     sqlite3_busy_timeout(db, 1000);
+    sqlite3_create_function(db, "reading_value", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, reading_value, NULL, NULL);
     sqlite3_stmt *find, *rows, *begin, *end;
     if (sqlite3_prepare_v2(db, "SELECT s.id FROM series s JOIN devices d ON d.id = s.device_id "
                                "WHERE d.key LIKE 'bench-probe-%' AND s.metric = 'bench_seq' ORDER BY s.id", -1, &find, NULL) ||

@@ -20,8 +20,9 @@ public struct Migrator {
     public var identifiers: [String] { migrations.map(\.id) }
 
     /// Applies the migrations not yet recorded; returns the identifiers it applied.
+    /// - Parameter last: stop after this migration (tests of a later migration on the data of an earlier schema).
     @discardableResult
-    public func migrate(_ connection: Connection) throws -> [String] {
+    public func migrate(_ connection: Connection, upTo last: String? = nil) throws -> [String] {
         try connection.execute("""
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 id TEXT PRIMARY KEY NOT NULL,
@@ -40,6 +41,7 @@ public struct Migrator {
                 try connection.run("INSERT INTO schema_migrations (id, applied_at) VALUES (?, strftime('%s','now'))", migration.id)
             }
             done.append(migration.id)
+            if migration.id == last { break }
         }
         return done
     }

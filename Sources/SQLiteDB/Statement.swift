@@ -1,7 +1,7 @@
 import CSQLite
 
 // SQLITE_TRANSIENT is a macro casting -1 to a function pointer; Swift cannot import it.
-private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
 /// A prepared statement. Reuse it for many executions: preparing is the expensive part.
 /// Not thread-safe: a statement belongs to its connection's thread of use.

@@ -14,10 +14,15 @@ public final class ReadingWriter {
     // Per-batch aggregates, written once per batch rather than once per message.
     private var seenInBatch: [Int64: (lastSeen: Int64, count: Int64, unmapped: String?)] = [:]
     private var countersInBatch: [String: Int64] = [:]
+    /// Per device: the last millisecond given to a receive-timed measurement.
     private var lastReceiptTime: [Int64: Int64] = [:]
     private var pendingReadings: [PendingReading] = []
 
+    /// Reused for every measurement's blob.
+    private var packScratch: [UInt8] = []
+
     private struct PendingReading {
+        let device: Int64
         let series: Int64
         let time: Int64
         let value: Double
@@ -132,60 +137,123 @@ public final class ReadingWriter {
         return (record, true)
     }
 
-    /// Adds one reading to the batch. Readings are written at commit, sorted by series and time: consecutive
-    /// inserts then land in the same B-tree pages, which is what keeps thousands of interleaved series fast.
+    /// Adds one reading to the batch. Readings are written at commit, one row per device and instant
+    /// (`measurements`), sorted by device and time: consecutive inserts then land in the same B-tree pages, which is
+    /// what keeps thousands of interleaved devices fast.
     ///
     /// - Parameter timeFromReceipt: the time is the receive time, not a measurement time from the payload.
     ///   Such readings never collide: a burst (a backlog drained after an outage) delivers many messages of one
-    ///   device within a millisecond, so each gets the next free millisecond of its series. Redeliveries are
+    ///   device within a millisecond, so each gets the next free millisecond of its device. Redeliveries are
     ///   recognised before the journal, and the journal applies each record once, so this never doubles one.
     public func insertReading(device: DeviceRecord, metric: String, unit: String, kind: String,
                               time: Int64, value: Double, receivedAt: Int64, timeFromReceipt: Bool = false) throws {
         let seriesID = try seriesID(device: device, metric: metric, unit: unit, kind: kind)
-        pendingReadings.append(PendingReading(series: seriesID, time: time, value: value, isCounter: kind == "counter",
-                                              timeFromReceipt: timeFromReceipt, order: pendingReadings.count))
+        pendingReadings.append(PendingReading(device: device.id, series: seriesID, time: time, value: value,
+                                              isCounter: kind == "counter", timeFromReceipt: timeFromReceipt,
+                                              order: pendingReadings.count))
     }
 
-    /// Writes the batch's readings in (series, time) order; the first of two readings with the same series and
-    /// time (a repeat) is kept.
+    /// Writes the batch's readings, one measurement row per device and instant, in (device, time) order. Of two
+    /// readings of one series at one instant (a repeat), the first is kept.
     private func flushReadings() throws {
         guard !pendingReadings.isEmpty else { return }
-        pendingReadings.sort { ($0.series, $0.time, $0.order) < ($1.series, $1.time, $1.order) }
-        let insert = try db.cached("INSERT OR IGNORE INTO readings (series_id, ts, value) VALUES (?, ?, ?)")
+        pendingReadings.sort {
+            ($0.device, $0.time, $0.timeFromReceipt ? 1 : 0, $0.order) < ($1.device, $1.time, $1.timeFromReceipt ? 1 : 0, $1.order)
+        }
+        var tally = FlushTally()
+        var start = 0
+        while start < pendingReadings.count {
+            let first = pendingReadings[start]
+            var end = start + 1
+            while end < pendingReadings.count, pendingReadings[end].device == first.device,
+                  pendingReadings[end].time == first.time, pendingReadings[end].timeFromReceipt == first.timeFromReceipt {
+                end += 1
+            }
+            if first.timeFromReceipt {
+                try storeReceiptTimed(pendingReadings[start..<end], tally: &tally)
+            } else {
+                try storeMeasured(pendingReadings[start..<end], tally: &tally)
+            }
+            start = end
+        }
+        pendingReadings.removeAll(keepingCapacity: true)
+        if tally.stored > 0 { count("readings_stored", by: tally.stored) }
+        if tally.duplicates > 0 { count("readings_duplicate", by: tally.duplicates) }
+        if tally.resets > 0 { count("counter_resets", by: tally.resets) }
+    }
+
+    private struct FlushTally {
         var stored: Int64 = 0
         var duplicates: Int64 = 0
         var resets: Int64 = 0
-        func inserted(_ series: Int64, _ time: Int64, _ value: Double) throws -> Bool {
-            insert.reset()
-            insert.bind(series, at: 1)
-            insert.bind(time, at: 2)
-            insert.bind(value, at: 3)
-            return try insert.run() > 0
+    }
+
+    /// Readings of one device at one measurement time: new series are added to the stored row, repeats are not.
+    private func storeMeasured(_ group: ArraySlice<PendingReading>, tally: inout FlushTally) throws {
+        var chosen: [PendingReading] = []
+        chosen.reserveCapacity(group.count)
+        for reading in group where !chosen.contains(where: { $0.series == reading.series }) {
+            chosen.append(reading)
         }
-        for reading in pendingReadings {
-            var time = reading.time
-            if reading.timeFromReceipt {
-                if let last = lastReceiptTime[reading.series], time <= last { time = last + 1 }
-                var attempts = 0
-                while try !inserted(reading.series, time, reading.value) {
-                    attempts += 1
-                    guard attempts < 10_000 else { throw SQLiteError(code: 19, message: "no free millisecond for a receive-timed reading of series \(reading.series)") }
-                    time += 1
-                }
-                lastReceiptTime[reading.series] = time
-            } else if try !inserted(reading.series, time, reading.value) {
-                duplicates += 1
-                continue
+        tally.duplicates += Int64(group.count - chosen.count)
+        let first = chosen[0]
+        let added = try storeMeasurement(device: first.device, time: first.time, chosen, mergeIntoExisting: true)
+        tally.duplicates += Int64(chosen.count - added.count)
+        try addToRollups(added, time: first.time, tally: &tally)
+    }
+
+    /// Receive-timed readings of one device: each run of distinct series takes the next free millisecond.
+    private func storeReceiptTimed(_ group: ArraySlice<PendingReading>, tally: inout FlushTally) throws {
+        var remaining = Array(group)
+        while !remaining.isEmpty {
+            var run: [PendingReading] = []
+            var later: [PendingReading] = []
+            for reading in remaining {
+                if run.contains(where: { $0.series == reading.series }) { later.append(reading) } else { run.append(reading) }
             }
-            stored += 1
+            let device = run[0].device
+            var time = run[0].time
+            if let last = lastReceiptTime[device], time <= last { time = last + 1 }
+            var attempts = 0
+            while try storeMeasurement(device: device, time: time, run, mergeIntoExisting: false).isEmpty {
+                attempts += 1
+                guard attempts < 10_000 else { throw SQLiteError(code: 19, message: "no free millisecond for a receive-timed reading of device \(device)") }
+                time += 1
+            }
+            lastReceiptTime[device] = time
+            try addToRollups(run, time: time, tally: &tally)
+            remaining = later
+        }
+    }
+
+    private func addToRollups(_ readings: [PendingReading], time: Int64, tally: inout FlushTally) throws {
+        for reading in readings {
+            tally.stored += 1
             if try rollups.add(series: reading.series, isCounter: reading.isCounter, time: time, value: reading.value, db: db) {
-                resets += 1
+                tally.resets += 1
             }
         }
-        pendingReadings.removeAll(keepingCapacity: true)
-        if stored > 0 { count("readings_stored", by: stored) }
-        if duplicates > 0 { count("readings_duplicate", by: duplicates) }
-        if resets > 0 { count("counter_resets", by: resets) }
+    }
+
+    /// Inserts the measurement row of (device, time); when one exists, adds the series it lacks (or nothing,
+    /// without `mergeIntoExisting`). Returns the readings stored.
+    private func storeMeasurement(device: Int64, time: Int64, _ readings: [PendingReading], mergeIntoExisting: Bool) throws -> [PendingReading] {
+        packScratch.removeAll(keepingCapacity: true)
+        PackedReadings.encode(readings.map { PackedReadings.Entry(series: $0.series, value: $0.value) }.sorted { $0.series < $1.series },
+                              into: &packScratch)
+        let insert = try db.cached("INSERT INTO measurements (device_id, ts, readings) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+        insert.reset()
+        insert.bind(device, at: 1)
+        insert.bind(time, at: 2)
+        try insert.bind(.blob(packScratch), at: 3)
+        if try insert.run() > 0 { return readings }
+        guard mergeIntoExisting else { return [] }
+        let select = try db.cached("SELECT readings FROM measurements WHERE device_id = ? AND ts = ?")
+        guard var stored = try select.first([device, time], { PackedReadings(bytes: $0.blob(0)) }) else { return [] }
+        let added = stored.merge(readings.map { PackedReadings.Entry(series: $0.series, value: $0.value) })
+        guard !added.isEmpty else { return [] }
+        try db.cached("UPDATE measurements SET readings = ? WHERE device_id = ? AND ts = ?").execute([SQLValue.blob(stored.bytes), device, time])
+        return readings.filter { reading in added.contains { $0.series == reading.series } }
     }
 
     /// Records that a device was heard from, with the fields its profile did not map (for `pmc-gateway devices`).

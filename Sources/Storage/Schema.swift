@@ -191,7 +191,51 @@ public enum Schema {
                 );
                 """)
         }
+        migrator.register("009_packed_measurements") { db in
+            try db.execute("""
+                -- Everything one device measured at one instant, in one row (see PackedReadings): a message's
+                -- readings cost one B-tree insert, and a batch dirties one page per device instead of one per series.
+                -- The key makes a redelivered message a no-op; a repeated series at the same instant keeps the first value.
+                CREATE TABLE measurements (
+                    device_id INTEGER NOT NULL,
+                    ts INTEGER NOT NULL,
+                    readings BLOB NOT NULL,
+                    PRIMARY KEY (device_id, ts)
+                ) WITHOUT ROWID;
+                """)
+            try copyReadingsIntoMeasurements(db)
+            try db.execute("""
+                DROP TABLE readings;
+                -- One row per reading, as before: (series_id, ts, value). Needs the reading_value function (ReadingFunctions).
+                CREATE VIEW readings AS
+                SELECT s.id AS series_id, m.ts AS ts, reading_value(m.readings, s.id) AS value
+                FROM series s JOIN measurements m ON m.device_id = s.device_id
+                WHERE reading_value(m.readings, s.id) IS NOT NULL;
+                """)
+        }
         return migrator
+    }
+
+    /// Packs the rows of the former `readings` table, one device and instant at a time.
+    private static func copyReadingsIntoMeasurements(_ db: Connection) throws {
+        let insert = try db.cached("INSERT INTO measurements (device_id, ts, readings) VALUES (?, ?, ?)")
+        var current: (device: Int64, time: Int64)?
+        var entries: [PackedReadings.Entry] = []
+        func flush() throws {
+            guard let key = current, !entries.isEmpty else { return }
+            try insert.execute([key.device, key.time, SQLValue.blob(PackedReadings(entries).bytes)])
+            entries.removeAll(keepingCapacity: true)
+        }
+        try db.prepare("""
+            SELECT s.device_id, r.ts, r.series_id, r.value FROM readings r JOIN series s ON s.id = r.series_id
+            ORDER BY s.device_id, r.ts, r.series_id
+            """).forEach { row in
+            let key = (device: row.int(0), time: row.int(1))
+            if let current, current != key { try flush() }
+            current = key
+            entries.append(PackedReadings.Entry(series: row.int(2), value: row.double(3)))
+        }
+        try flush()
     }
 
     /// Opens a connection to the gateway database, creating and migrating it as needed.
@@ -201,9 +245,17 @@ public enum Schema {
         return connection
     }
 
+    /// Opens an existing gateway database read-only, with the SQL functions its views need.
+    public static func openForReading(path: String) throws -> Connection {
+        let connection = try Connection(path: path, readOnly: true)
+        try ReadingFunctions.register(on: connection)
+        return connection
+    }
+
     /// Creates or migrates the schema; returns the migrations applied.
     @discardableResult
     public static func migrate(_ connection: Connection) throws -> [String] {
+        try ReadingFunctions.register(on: connection)
         // Must precede the first table: lets the purge hand freed pages back to the file system bit by bit
         // (`incremental_vacuum`) instead of a VACUUM that rewrites the whole file.
         if try connection.scalarInt("SELECT count(*) FROM sqlite_master") == 0 {

@@ -3,6 +3,7 @@ import Assets
 import Foundation
 import Ingest
 import Logging
+import Storage
 import SQLiteDB
 
 /// Options shared by every command that reads the configuration.
@@ -30,7 +31,7 @@ enum GatewayContext {
         guard FileManager.default.fileExists(atPath: config.storage.database) else {
             throw ValidationError("no database at \(config.storage.database) yet: start the gateway once with `pmc-gateway run --config \(config.path)`")
         }
-        return try Connection(path: config.storage.database, readOnly: true)
+        return try Schema.openForReading(path: config.storage.database)
     }
 
     static func bootstrapLogging(level: String) {

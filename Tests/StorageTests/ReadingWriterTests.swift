@@ -24,6 +24,46 @@ struct ReadingWriterTests {
         #expect(try db.scalarInt("SELECT value FROM ingest_counters WHERE name = 'readings_stored'") == 1)
     }
 
+    @Test("a message's metrics are one measurement; a later message at the same instant adds only the metrics it lacks")
+    func oneMeasurementPerDeviceAndInstant() throws {
+        let db = try open()
+        let writer = ReadingWriter(connection: db)
+        try writer.begin()
+        let device = try writer.device(key: "d1", at: 0).record
+        try writer.insertReading(device: device, metric: "t", unit: "°C", kind: "gauge", time: 1000, value: 20, receivedAt: 1)
+        try writer.insertReading(device: device, metric: "h", unit: "%", kind: "gauge", time: 1000, value: 50, receivedAt: 1)
+        try writer.commit(checkpoint: nil)
+        try writer.begin()
+        try writer.insertReading(device: device, metric: "t", unit: "°C", kind: "gauge", time: 1000, value: 99, receivedAt: 2)
+        try writer.insertReading(device: device, metric: "co2", unit: "ppm", kind: "gauge", time: 1000, value: 800, receivedAt: 2)
+        try writer.commit(checkpoint: nil)
+        #expect(try db.scalarInt("SELECT count(*) FROM measurements") == 1)
+        let rows = try db.prepare("SELECT s.metric, r.value FROM readings r JOIN series s ON s.id = r.series_id ORDER BY s.metric").map { "\($0.string(0))=\(Int($0.double(1)))" }
+        #expect(rows == ["co2=800", "h=50", "t=20"])
+        #expect(try db.scalarInt("SELECT value FROM ingest_counters WHERE name = 'readings_duplicate'") == 1)
+        #expect(try db.scalarInt("SELECT value FROM ingest_counters WHERE name = 'readings_stored'") == 3)
+        #expect(try db.scalarInt("SELECT count FROM rollups WHERE period = 1 AND series_id = (SELECT id FROM series WHERE metric = 't')") == 1)
+    }
+
+    @Test("receive-timed messages of one device in the same millisecond each get the next free millisecond")
+    func receiptTimedBurst() throws {
+        let db = try open()
+        let writer = ReadingWriter(connection: db)
+        try writer.begin()
+        let device = try writer.device(key: "d1", at: 0).record
+        for value in [1.0, 2, 3] {
+            try writer.insertReading(device: device, metric: "t", unit: "°C", kind: "gauge", time: 5000, value: value, receivedAt: 5000, timeFromReceipt: true)
+            try writer.insertReading(device: device, metric: "h", unit: "%", kind: "gauge", time: 5000, value: value * 10, receivedAt: 5000, timeFromReceipt: true)
+        }
+        try writer.commit(checkpoint: nil)
+        try writer.begin()
+        try writer.insertReading(device: device, metric: "t", unit: "°C", kind: "gauge", time: 5001, value: 4, receivedAt: 5001, timeFromReceipt: true)
+        try writer.commit(checkpoint: nil)
+        let rows = try db.prepare("SELECT r.ts, s.metric, r.value FROM readings r JOIN series s ON s.id = r.series_id ORDER BY r.ts, s.metric").map { "\($0.int(0)) \($0.string(1))=\(Int($0.double(2)))" }
+        #expect(rows == ["5000 h=10", "5000 t=1", "5001 h=20", "5001 t=2", "5002 h=30", "5002 t=3", "5003 t=4"])
+        #expect(try db.scalarInt("SELECT count(*) FROM ingest_counters WHERE name = 'readings_duplicate'") == 0)
+    }
+
     @Test("the latest value is the newest measurement, not the last received, across batches")
     func latestByMeasurementTime() throws {
         let db = try open()

@@ -9,6 +9,7 @@ public final class RetentionPurger {
     private let policy: RetentionPolicy
     private let chunk: Int
     private var seriesCursor: Int64 = 0
+    private var deviceCursor: Int64 = 0
 
     private static let dayMs: Int64 = 86_400_000
 
@@ -24,12 +25,12 @@ public final class RetentionPurger {
     public func step(now: Int64) throws -> Int {
         try db.transaction {
             var deleted = 0
-            if let series = try nextSeries() {
-                if policy.rawDays > 0 {
-                    deleted += try deleteRange(table: "readings", key: "ts", series: series, period: nil, before: now - Int64(policy.rawDays) * Self.dayMs)
-                }
+            if policy.rawDays > 0, let device = try next(after: &deviceCursor, in: "devices") {
+                deleted += try deleteMeasurements(device: device, before: now - Int64(policy.rawDays) * Self.dayMs)
+            }
+            if let series = try next(after: &seriesCursor, in: "series") {
                 for (period, days) in [(RollupPeriod.hour, policy.hourlyDays), (.day, policy.dailyDays), (.month, policy.monthlyDays)] where days > 0 {
-                    deleted += try deleteRange(table: "rollups", key: "bucket_start", series: series, period: period, before: now - Int64(days) * Self.dayMs)
+                    deleted += try deleteRollups(series: series, period: period, before: now - Int64(days) * Self.dayMs)
                 }
             }
             if policy.rejectedDays > 0 {
@@ -48,11 +49,11 @@ public final class RetentionPurger {
     /// Purges everything expired, step by step (for `pmc-gateway purge` and tests).
     @discardableResult
     public func purgeAll(now: Int64) throws -> Int {
-        let seriesCount = Int(try db.scalarInt("SELECT count(*) FROM series") ?? 0)
+        let rounds = Int(try db.scalarInt("SELECT max((SELECT count(*) FROM series), (SELECT count(*) FROM devices))") ?? 0)
         var total = 0
         var idleSteps = 0
-        // Every series must be visited once with nothing left before stopping.
-        while idleSteps <= seriesCount {
+        // Every series and every device must be visited once with nothing left before stopping.
+        while idleSteps <= rounds {
             let deleted = try step(now: now)
             total += deleted
             idleSteps = deleted == 0 ? idleSteps + 1 : 0
@@ -66,24 +67,32 @@ public final class RetentionPurger {
         try db.execute("PRAGMA incremental_vacuum(\(pages))")
     }
 
-    /// The series after the last one visited, round-robin.
-    private func nextSeries() throws -> Int64? {
-        if let next = try db.cached("SELECT id FROM series WHERE id > ? ORDER BY id LIMIT 1").first([seriesCursor], { $0.int(0) }) {
-            seriesCursor = next
+    /// The row id of `table` (series or devices) after the cursor, round-robin.
+    private func next(after cursor: inout Int64, in table: String) throws -> Int64? {
+        if let next = try db.cached("SELECT id FROM \(table) WHERE id > ? ORDER BY id LIMIT 1").first([cursor], { $0.int(0) }) {
+            cursor = next
             return next
         }
-        let first = try db.scalarInt("SELECT min(id) FROM series")
-        seriesCursor = first ?? 0
+        let first = try db.scalarInt("SELECT min(id) FROM \(table)")
+        cursor = first ?? 0
         return first
     }
 
-    /// Deletes the oldest rows of one series (and period) before `cutoff`, at most `chunk` of them, through the
+    /// Deletes the oldest measurements of one device before `cutoff`, at most `chunk` of them, through the
     /// primary key: no table scan.
-    private func deleteRange(table: String, key: String, series: Int64, period: RollupPeriod?, before cutoff: Int64) throws -> Int {
-        let periodClause = period == nil ? "" : " AND period = \(period!.rawValue)"
-        return try db.cached("""
-            DELETE FROM \(table) WHERE series_id = ?1\(periodClause) AND \(key) < ?2 AND \(key) <= coalesce(
-                (SELECT \(key) FROM \(table) WHERE series_id = ?1\(periodClause) AND \(key) < ?2 ORDER BY \(key) LIMIT 1 OFFSET ?3), ?2)
-            """).execute([series, cutoff, chunk - 1])
+    private func deleteMeasurements(device: Int64, before cutoff: Int64) throws -> Int {
+        try db.cached("""
+            DELETE FROM measurements WHERE device_id = ?1 AND ts < ?2 AND ts <= coalesce(
+                (SELECT ts FROM measurements WHERE device_id = ?1 AND ts < ?2 ORDER BY ts LIMIT 1 OFFSET ?3), ?2)
+            """).execute([device, cutoff, chunk - 1])
+    }
+
+    /// Deletes the oldest rollups of one series and period before `cutoff`, at most `chunk` of them, through the
+    /// primary key: no table scan.
+    private func deleteRollups(series: Int64, period: RollupPeriod, before cutoff: Int64) throws -> Int {
+        try db.cached("""
+            DELETE FROM rollups WHERE series_id = ?1 AND period = ?4 AND bucket_start < ?2 AND bucket_start <= coalesce(
+                (SELECT bucket_start FROM rollups WHERE series_id = ?1 AND period = ?4 AND bucket_start < ?2 ORDER BY bucket_start LIMIT 1 OFFSET ?3), ?2)
+            """).execute([series, cutoff, chunk - 1, period.rawValue])
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SQLiteDB
+import Storage
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -152,7 +153,7 @@ final class GatewayFixture: @unchecked Sendable {
     }
 
     func query<T>(_ body: (Connection) throws -> T) throws -> T {
-        let connection = try Connection(path: databasePath, readOnly: true)
+        let connection = try Schema.openForReading(path: databasePath)
         return try body(connection)
     }
 
