@@ -213,6 +213,22 @@ public enum Schema {
                 WHERE reading_value(m.readings, s.id) IS NOT NULL;
                 """)
         }
+        migrator.register("010_latest_from_measurements") { db in
+            try db.execute("""
+                -- The latest value of a series: the newest measurement holding it, searched only from the newest hour
+                -- the rollups hold (hours are written a slice at a time, seconds behind the readings); the hour's
+                -- last value when the raw readings are purged.
+                DROP VIEW latest;
+                CREATE VIEW latest AS
+                SELECT s.id AS series_id, coalesce(m.ts, h.last_ts) AS ts, coalesce(reading_value(m.readings, s.id), h.last_value) AS value
+                FROM series s
+                LEFT JOIN rollups h ON h.series_id = s.id AND h.period = 1
+                    AND h.bucket_start = (SELECT max(bucket_start) FROM rollups WHERE series_id = s.id AND period = 1)
+                LEFT JOIN measurements m ON m.device_id = s.device_id AND m.ts = (
+                    SELECT ts FROM measurements WHERE device_id = s.device_id AND ts >= coalesce(h.last_ts, 0)
+                        AND reading_value(readings, s.id) IS NOT NULL ORDER BY ts DESC LIMIT 1);
+                """)
+        }
         return migrator
     }
 

@@ -21,7 +21,7 @@ struct MigrationTests {
             }
         }
         let applied = try Schema.migrate(db)
-        #expect(applied == ["009_packed_measurements"])
+        #expect(applied == ["009_packed_measurements", "010_latest_from_measurements"])
         let after = try db.prepare("SELECT series_id, ts, value FROM readings ORDER BY series_id, ts").map { [Double($0.int(0)), Double($0.int(1)), $0.double(2)] }
         #expect(after == before.sorted { ($0[0], $0[1]) < ($1[0], $1[1]) })
         #expect(try db.scalarInt("SELECT count(*) FROM measurements") == 100)   // 50 instants × 2 devices

@@ -11,10 +11,10 @@ struct RollupDeferralTests {
     let midnight: Int64 = 1_768_431_600_000
     let minute: Int64 = 60_000
 
-    /// A writer whose hours wait an hour under load and whose days refresh `slice` at a time.
-    func writer(_ db: Connection, slice: Int = 500, refreshIntervalMs: Int64 = 0) -> ReadingWriter {
+    /// A writer whose hours are written once an hour (unless `hourFlushIntervalMs`) and whose days refresh `slice` at a time.
+    func writer(_ db: Connection, slice: Int = 500, refreshIntervalMs: Int64 = 0, hourFlushIntervalMs: Int64 = 3_600_000) -> ReadingWriter {
         ReadingWriter(connection: db, rollups: RollupAccumulator(calendar: CommuneCalendar(timeZone: paris), refreshIntervalMs: refreshIntervalMs,
-                                                                 hourFlushIntervalMs: 3_600_000, refreshSlice: slice, sliceSpacing: 0))
+                                                                 hourFlushIntervalMs: hourFlushIntervalMs, refreshSlice: slice, sliceSpacing: 0))
     }
 
     /// One batch: one reading per device, at `time`.
@@ -55,6 +55,49 @@ struct RollupDeferralTests {
         #expect(try db.scalarInt("SELECT count(*) FROM rollup_backlog") == 0)
         #expect(try hours(db) == devices.map { "\($0) \(midnight) 6 15.0 0.0 5.0 0.0 5.0 -" })
         #expect(try dayCount(db) == 18)
+    }
+
+    @Test("while messages flow, a series' hour is written at most once per interval; latest values do not wait for it")
+    func steadyHoursWaitForTheirCycle() throws {
+        let db = try Schema.open(path: path)
+        let writer = writer(db)
+        let devices = ["a", "b", "c"]
+        // The first batch starts a cycle and writes its hours; the next ones fall within the interval and wait.
+        for step in 0..<4 {
+            try batch(writer, devices: devices, kind: "gauge", time: midnight + Int64(step) * 10 * minute, value: { _ in Double(step) }, underLoad: false)
+        }
+        #expect(try db.scalarInt("SELECT sum(count) FROM rollups WHERE period = 1") == 3)
+        #expect(try db.scalarInt("SELECT count(*) FROM rollup_backlog WHERE period = 1")! >= 1)
+        let latest = try db.prepare("SELECT ts, value FROM latest ORDER BY series_id").map { "\($0.int(0)) \($0.double(1))" }
+        #expect(latest == Array(repeating: "\(midnight + 30 * minute) 3.0", count: 3))
+        #expect(writer.hasRollupWorkDue == false)
+        try writer.refreshPendingRollups()
+        #expect(try hours(db) == devices.map { "\($0) \(midnight) 4 6.0 0.0 3.0 0.0 3.0 -" })
+        #expect(try db.scalarInt("SELECT count(*) FROM rollup_backlog") == 0)
+    }
+
+    @Test("a crash while hours wait for their cycle loses nothing: listed hours are recomputed from the readings, counters included")
+    func crashDuringCycle() throws {
+        let db = try Schema.open(path: path)
+        let devices = (0..<50).map { "d\($0)" }
+        do {
+            let crashing = writer(db)
+            for step in 0..<3 {
+                try batch(crashing, devices: devices, kind: "counter", time: midnight + Int64(step) * 10 * minute,
+                          value: { key in Double(key.dropFirst())! * 100 + Double(step) * 7 }, underLoad: false)
+            }
+            // Dropped without a refresh: two batches' sums were only in memory.
+        }
+        let restarted = writer(db)
+        try restarted.begin()
+        try restarted.commit(checkpoint: nil)
+        try restarted.refreshPendingRollups()
+        let expected = devices.map { key -> String in
+            let base = Double(key.dropFirst())! * 100
+            return "\(key) \(midnight) 3 \(3 * base + 21) \(base) \(base + 14) \(base) \(base + 14) 14.0"
+        }
+        #expect(try hours(db) == expected.sorted())
+        #expect(try db.scalarInt("SELECT count(*) FROM rollup_backlog") == 0)
     }
 
     @Test("a crash with hours unwritten: the next start recomputes them from the readings, counters included")
@@ -126,7 +169,7 @@ struct RollupDeferralTests {
         let db = try Schema.open(path: path)
         do {
             // Days are due only every hour: they stay pending, listed in rollup_backlog, when the process dies.
-            let crashing = writer(db, refreshIntervalMs: 3_600_000)
+            let crashing = writer(db, refreshIntervalMs: 3_600_000, hourFlushIntervalMs: 0)
             try batch(crashing, devices: ["a"], kind: "gauge", time: midnight, value: { _ in 1 }, underLoad: false)
             try crashing.refreshPendingRollups(complete: true) // the first refresh; from now on days wait
             for step in 1...3 {

@@ -4,10 +4,12 @@ import SQLiteDB
 /// Keeps the hourly, daily and monthly aggregates of every series up to date as readings are stored.
 ///
 /// Hourly rows are updated from increments summed in memory (one upsert per series and hour, however many
-/// readings). Normally they are written with each batch; under a backlog they are written at most every
-/// `hourFlushInterval` (2 s), which divides the upserts by the number of readings a series gets in that time, and the
-/// hours still in memory are listed in `rollup_backlog` with each batch so that, after a crash or a rolled-back
-/// batch, they are recomputed exactly from the raw readings (`recoverIfNeeded`). Daily rows are recomputed from
+/// readings). Each series' hour is written at most once per `hourFlushInterval` (2 s): while messages flow steadily,
+/// in cycles over the hours in key order, a slice of about 2 ms per batch (so no batch waits for tens of thousands
+/// of upserts, and latency stays low); under a backlog, all of them every 2 s. The hours still in memory are listed
+/// in `rollup_backlog` with each batch so that, after a crash or a rolled-back batch, they are recomputed exactly
+/// from the raw readings (`recoverIfNeeded`). Latest values do not wait for this: they are read from the raw
+/// measurements (the `latest` view). Daily rows are recomputed from
 /// their hours and monthly rows from their days, in slices of a few milliseconds per batch so that no batch stalls
 /// ingest, starting at most every `refreshInterval`. A late reading updates its hour like any other; a late counter
 /// reading also has its hour's consumption (and the next reading's hour) recomputed from the raw readings.
@@ -42,9 +44,9 @@ final class RollupAccumulator {
 
     /// How a batch's commit treats the rollups.
     enum FlushMode {
-        /// Hours written now, days and months due refreshed in one slice.
+        /// Messages flow steadily: a slice of the hour cycle and of the days and months due.
         case batch
-        /// A backlog is being drained: hours written only if `hourFlushInterval` has passed.
+        /// A backlog is being drained: every hour written if `hourFlushInterval` has passed, none otherwise.
         case underLoad
         /// Everything written and refreshed now, whatever the cost (tests, tools, replays).
         case complete
@@ -63,8 +65,16 @@ final class RollupAccumulator {
     private var hoursToRecompute: Set<Key> = []
     /// What only memory holds, listed in the database.
     private var backlog = RollupBacklog()
-    private var hoursWrittenInBatch = false
-    private var lastHourFlush: Int64 = 0
+    /// Hours this batch wrote (removed from memory when it commits), or all of them.
+    private var hoursWrittenInBatch: Set<Key> = []
+    private var allHoursWrittenInBatch = false
+    /// Hours created since the last batch (listed in `rollup_backlog` by this one).
+    private var newHours: [Key] = []
+    /// The hour cycle in progress: the hours in memory when it began, in key order, written a slice per batch.
+    private var cycle: [Key] = []
+    private var cyclePosition = 0
+    private var lastCycleStart: Int64 = 0
+    private var cycleInProgress: Bool { cyclePosition < cycle.count }
     private var daysToRefresh: Set<Key> = []
     private var monthsToRefresh: Set<Key> = []
     /// Keys added to the sets above and not yet listed in `rollup_backlog` by a committed batch.
@@ -109,6 +119,7 @@ final class RollupAccumulator {
         } else {
             hours[key] = HourDelta()
             index = hours.index(forKey: key)!
+            newHours.append(key)
         }
         hours.values[index].add(time: time, value: value)
         guard isCounter else { return false }
@@ -144,7 +155,7 @@ final class RollupAccumulator {
 
     /// True when a `flush` at `now` would have something to do (the idle writer then goes on without waiting).
     func hasWorkDue(now: Int64) -> Bool {
-        !hours.isEmpty || !hoursToRecompute.isEmpty
+        (!hours.isEmpty && (cycleInProgress || now - lastCycleStart >= hourFlushInterval)) || !hoursToRecompute.isEmpty
             || (draining && DispatchTime.now().uptimeNanoseconds >= lastSliceEnd + sliceSpacing * Self.idleSliceBudget)
             || (!draining && now - lastRefresh >= refreshInterval && (!daysToRefresh.isEmpty || !monthsToRefresh.isEmpty))
     }
@@ -154,6 +165,8 @@ final class RollupAccumulator {
 
     /// The refresh time a batch gets while messages flow (and an idle writer per slice).
     static let idleSliceBudget: UInt64 = 5_000_000
+    /// The time a batch gets to write hours of the cycle while messages flow.
+    static let hourSliceBudget: UInt64 = 2_000_000
 
     /// A late counter reading changes the increases around it: its hour and the next reading's are recomputed.
     private func markLate(_ key: Key, series: Int64, time: Int64, db: Connection) throws {
@@ -163,17 +176,25 @@ final class RollupAccumulator {
         }
     }
 
-    /// Writes the hourly increments (unless deferred under load) and refreshes a slice of the days and months due.
+    /// Writes hourly increments (all, a slice of the cycle, or none) and refreshes a slice of the days and months due.
     func flush(db: Connection, now: Int64, mode: FlushMode) throws {
-        hoursWrittenInBatch = false
+        hoursWrittenInBatch.removeAll(keepingCapacity: true)
+        allHoursWrittenInBatch = false
         domainsFlushedInBatch = false
         refreshedDays.removeAll(keepingCapacity: true)
         refreshedMonths.removeAll(keepingCapacity: true)
-        if mode != .underLoad || now - lastHourFlush >= hourFlushInterval || hours.count >= maximumPendingHours {
-            try writeHours(db: db)
+        if mode == .complete || hours.count >= maximumPendingHours || (mode == .underLoad && now - lastCycleStart >= hourFlushInterval) {
+            try writeAllHours(db: db, now: now)
         } else {
-            try backlog.list(hours.keys, period: .hour, db: db)
-            try backlog.list(hoursToRecompute, period: .hour, db: db)
+            try writeRecomputedHours(db: db)
+            let cycleEnded = mode == .batch ? try writeHourSlice(db: db, now: now) : false
+            if cycleEnded {
+                // Every hour listed before the cycle began is written: list afresh what memory still holds.
+                try backlog.clear(.hour, db: db)
+                try backlog.list(hours.keys.filter { !hoursWrittenInBatch.contains($0) }, period: .hour, db: db)
+            } else {
+                try backlog.list(newHours, period: .hour, db: db)
+            }
         }
         // A batch while messages flow gets a few milliseconds of refresh (latency); one under a backlog, more.
         try refreshSlice(db: db, now: now, complete: mode == .complete, budgetNanoseconds: mode == .underLoad ? 50_000_000 : Self.idleSliceBudget)
@@ -224,9 +245,58 @@ final class RollupAccumulator {
         }
     }
 
-    /// Upserts the hours summed in memory, in key order (consecutive upserts touch the same B-tree pages), and
+    /// Upserts every hour summed in memory, in key order (consecutive upserts touch the same B-tree pages), and
     /// recomputes the hours late counter readings changed.
-    private func writeHours(db: Connection) throws {
+    private func writeAllHours(db: Connection, now: Int64) throws {
+        // Sorting the keys, not the (key, delta) pairs: under load there are 100,000 of them, and memory counts.
+        for key in hours.keys.sorted(by: { ($0.series, $0.bucket) < ($1.series, $1.bucket) }) {
+            try writeHour(key, hours[key]!, db: db, markWritten: false)
+        }
+        for key in hoursToRecompute {
+            try recomputeHourConsumption(key, db: db)
+            markDay(Key(series: key.series, bucket: calendar.bucket(.day, containing: key.bucket).start))
+        }
+        try backlog.clear(.hour, db: db)
+        allHoursWrittenInBatch = true
+        cycle.removeAll()
+        cyclePosition = 0
+        lastCycleStart = now
+    }
+
+    /// The hours late counter readings changed: their sums in memory first, then their exact consumption from the
+    /// raw readings (which already counts the increases summed in memory).
+    private func writeRecomputedHours(db: Connection) throws {
+        for key in hoursToRecompute {
+            if let delta = hours[key], hoursWrittenInBatch.insert(key).inserted {
+                try writeHour(key, delta, db: db, markWritten: false)
+            }
+            try recomputeHourConsumption(key, db: db)
+            markDay(Key(series: key.series, bucket: calendar.bucket(.day, containing: key.bucket).start))
+        }
+    }
+
+    /// Writes the next hours of the cycle for about `hourSliceBudget`, starting a cycle when none is in progress
+    /// and the last began `hourFlushInterval` ago. Returns true when this slice ended the cycle.
+    private func writeHourSlice(db: Connection, now: Int64) throws -> Bool {
+        if !cycleInProgress {
+            cycle.removeAll(keepingCapacity: true)
+            cyclePosition = 0
+            guard !hours.isEmpty, now - lastCycleStart >= hourFlushInterval else { return false }
+            cycle.append(contentsOf: hours.keys)
+            cycle.sort { ($0.series, $0.bucket) < ($1.series, $1.bucket) }
+            lastCycleStart = now
+        }
+        let deadline = DispatchTime.now().uptimeNanoseconds + Self.hourSliceBudget
+        while cycleInProgress {
+            let key = cycle[cyclePosition]
+            cyclePosition += 1
+            if let delta = hours[key], !hoursWrittenInBatch.contains(key) { try writeHour(key, delta, db: db) }
+            if cyclePosition % 64 == 0, DispatchTime.now().uptimeNanoseconds >= deadline { break }
+        }
+        return !cycleInProgress
+    }
+
+    private func writeHour(_ key: Key, _ delta: HourDelta, db: Connection, markWritten: Bool = true) throws {
         let upsert = try db.cached("""
             INSERT INTO rollups (series_id, period, bucket_start, count, sum, min, max, first_ts, first_value, last_ts, last_value, consumption)
             VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -239,30 +309,21 @@ final class RollupAccumulator {
                 last_ts = max(last_ts, excluded.last_ts),
                 consumption = CASE WHEN excluded.consumption IS NULL THEN consumption ELSE coalesce(consumption, 0) + excluded.consumption END
             """)
-        // Sorting the keys, not the (key, delta) pairs: under load there are 100,000 of them, and memory counts.
-        for key in hours.keys.sorted(by: { ($0.series, $0.bucket) < ($1.series, $1.bucket) }) {
-            let delta = hours[key]!
-            upsert.reset()
-            upsert.bind(key.series, at: 1)
-            upsert.bind(key.bucket, at: 2)
-            upsert.bind(delta.count, at: 3)
-            upsert.bind(delta.sum, at: 4)
-            upsert.bind(delta.min, at: 5)
-            upsert.bind(delta.max, at: 6)
-            upsert.bind(delta.firstTime, at: 7)
-            upsert.bind(delta.firstValue, at: 8)
-            upsert.bind(delta.lastTime, at: 9)
-            upsert.bind(delta.lastValue, at: 10)
-            if let consumption = delta.consumption { upsert.bind(consumption, at: 11) } else { upsert.bindNull(at: 11) }
-            try upsert.run()
-            markDay(Key(series: key.series, bucket: calendar.bucket(.day, containing: key.bucket).start))
-        }
-        for key in hoursToRecompute {
-            try recomputeHourConsumption(key, db: db)
-            markDay(Key(series: key.series, bucket: calendar.bucket(.day, containing: key.bucket).start))
-        }
-        try backlog.clear(.hour, db: db)
-        hoursWrittenInBatch = true
+        upsert.reset()
+        upsert.bind(key.series, at: 1)
+        upsert.bind(key.bucket, at: 2)
+        upsert.bind(delta.count, at: 3)
+        upsert.bind(delta.sum, at: 4)
+        upsert.bind(delta.min, at: 5)
+        upsert.bind(delta.max, at: 6)
+        upsert.bind(delta.firstTime, at: 7)
+        upsert.bind(delta.firstValue, at: 8)
+        upsert.bind(delta.lastTime, at: 9)
+        upsert.bind(delta.lastValue, at: 10)
+        if let consumption = delta.consumption { upsert.bind(consumption, at: 11) } else { upsert.bindNull(at: 11) }
+        try upsert.run()
+        if markWritten { hoursWrittenInBatch.insert(key) }
+        markDay(Key(series: key.series, bucket: calendar.bucket(.day, containing: key.bucket).start))
     }
 
     private func markDay(_ day: Key) {
@@ -300,11 +361,14 @@ final class RollupAccumulator {
         // Listed by this batch, or refreshed by it (`clear`): either way nothing is left to list.
         newDays.removeAll(keepingCapacity: true)
         newMonths.removeAll(keepingCapacity: true)
-        if hoursWrittenInBatch {
+        if allHoursWrittenInBatch {
             hours.removeAll(keepingCapacity: true)
-            hoursToRecompute.removeAll(keepingCapacity: true)
-            lastHourFlush = now
+        } else {
+            for key in hoursWrittenInBatch { hours.removeValue(forKey: key) }
         }
+        hoursWrittenInBatch.removeAll(keepingCapacity: true)
+        hoursToRecompute.removeAll(keepingCapacity: true)
+        newHours.removeAll(keepingCapacity: true)
         for day in refreshedDays { daysToRefresh.remove(day) }
         for month in refreshedMonths { monthsToRefresh.remove(month) }
         refreshedDays.removeAll(keepingCapacity: true)
@@ -328,6 +392,10 @@ final class RollupAccumulator {
         recoveryNeeded = true
         backlog.rolledBack()
         hours.removeAll(keepingCapacity: true)
+        hoursWrittenInBatch.removeAll()
+        newHours.removeAll()
+        cycle.removeAll()
+        cyclePosition = 0
         hoursToRecompute.removeAll()
         refreshedDays.removeAll()
         refreshedMonths.removeAll()

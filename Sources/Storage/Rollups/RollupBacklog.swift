@@ -20,7 +20,8 @@ struct RollupBacklog {
 
     /// Lists, in the open batch, the keys of `period` that no committed batch listed yet.
     mutating func list(_ keys: some Sequence<RollupKey>, period: RollupPeriod, db: Connection) throws {
-        let known = listed[period] ?? []
+        // Once this batch clears the period, what earlier batches listed no longer counts.
+        let known = clearing.contains(period) ? [] : listed[period] ?? []
         var fresh: [RollupKey] = []
         for key in keys where !known.contains(key) { fresh.append(key) }
         guard !fresh.isEmpty else { return }
