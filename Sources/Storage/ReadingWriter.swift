@@ -18,7 +18,8 @@ public final class ReadingWriter {
     private var lastReceiptTime: [Int64: Int64] = [:]
     private var pendingReadings: [PendingReading] = []
 
-    /// Reused for every measurement's blob.
+    /// Reused for every measurement's entries and blob.
+    private var entryScratch: [PackedReadings.Entry] = []
     private var packScratch: [UInt8] = []
 
     private struct PendingReading {
@@ -190,16 +191,36 @@ public final class ReadingWriter {
 
     /// Readings of one device at one measurement time: new series are added to the stored row, repeats are not.
     private func storeMeasured(_ group: ArraySlice<PendingReading>, tally: inout FlushTally) throws {
-        var chosen: [PendingReading] = []
-        chosen.reserveCapacity(group.count)
-        for reading in group where !chosen.contains(where: { $0.series == reading.series }) {
-            chosen.append(reading)
+        var chosen = group
+        if Self.repeatsSeries(group) {
+            var firsts: [PendingReading] = []
+            for reading in group where !firsts.contains(where: { $0.series == reading.series }) { firsts.append(reading) }
+            tally.duplicates += Int64(group.count - firsts.count)
+            chosen = firsts[...]
         }
-        tally.duplicates += Int64(group.count - chosen.count)
-        let first = chosen[0]
-        let added = try storeMeasurement(device: first.device, time: first.time, chosen, mergeIntoExisting: true)
-        tally.duplicates += Int64(chosen.count - added.count)
-        try addToRollups(added, time: first.time, tally: &tally)
+        let first = chosen[chosen.startIndex]
+        switch try storeMeasurement(device: first.device, time: first.time, chosen, mergeIntoExisting: true) {
+        case .inserted:
+            try addToRollups(chosen, time: first.time, tally: &tally)
+        case .merged(let added):
+            tally.duplicates += Int64(chosen.count - added.count)
+            try addToRollups(chosen.filter { added.contains($0.series) }, time: first.time, tally: &tally)
+        }
+    }
+
+    /// True when a series appears twice (a message repeated within the batch); groups are a message's few readings.
+    private static func repeatsSeries(_ group: ArraySlice<PendingReading>) -> Bool {
+        var index = group.startIndex
+        while index < group.endIndex {
+            let series = group[index].series
+            var other = index + 1
+            while other < group.endIndex {
+                if group[other].series == series { return true }
+                other += 1
+            }
+            index += 1
+        }
+        return false
     }
 
     /// Receive-timed readings of one device: each run of distinct series takes the next free millisecond.
@@ -215,18 +236,18 @@ public final class ReadingWriter {
             var time = run[0].time
             if let last = lastReceiptTime[device], time <= last { time = last + 1 }
             var attempts = 0
-            while try storeMeasurement(device: device, time: time, run, mergeIntoExisting: false).isEmpty {
+            while case .merged = try storeMeasurement(device: device, time: time, run[...], mergeIntoExisting: false) {
                 attempts += 1
                 guard attempts < 10_000 else { throw SQLiteError(code: 19, message: "no free millisecond for a receive-timed reading of device \(device)") }
                 time += 1
             }
             lastReceiptTime[device] = time
-            try addToRollups(run, time: time, tally: &tally)
+            try addToRollups(run[...], time: time, tally: &tally)
             remaining = later
         }
     }
 
-    private func addToRollups(_ readings: [PendingReading], time: Int64, tally: inout FlushTally) throws {
+    private func addToRollups(_ readings: some Collection<PendingReading>, time: Int64, tally: inout FlushTally) throws {
         for reading in readings {
             tally.stored += 1
             if try rollups.add(series: reading.series, isCounter: reading.isCounter, time: time, value: reading.value, db: db) {
@@ -235,25 +256,35 @@ public final class ReadingWriter {
         }
     }
 
+    private enum StoreOutcome {
+        /// A new row: every reading stored.
+        case inserted
+        /// The row existed: these series were added to it (none without `mergeIntoExisting`).
+        case merged(added: [Int64])
+    }
+
     /// Inserts the measurement row of (device, time); when one exists, adds the series it lacks (or nothing,
-    /// without `mergeIntoExisting`). Returns the readings stored.
-    private func storeMeasurement(device: Int64, time: Int64, _ readings: [PendingReading], mergeIntoExisting: Bool) throws -> [PendingReading] {
+    /// without `mergeIntoExisting`).
+    private func storeMeasurement(device: Int64, time: Int64, _ readings: ArraySlice<PendingReading>, mergeIntoExisting: Bool) throws -> StoreOutcome {
+        entryScratch.removeAll(keepingCapacity: true)
+        for reading in readings { entryScratch.append(PackedReadings.Entry(series: reading.series, value: reading.value)) }
+        entryScratch.sort { $0.series < $1.series }
         packScratch.removeAll(keepingCapacity: true)
-        PackedReadings.encode(readings.map { PackedReadings.Entry(series: $0.series, value: $0.value) }.sorted { $0.series < $1.series },
-                              into: &packScratch)
+        PackedReadings.encode(entryScratch, into: &packScratch)
         let insert = try db.cached("INSERT INTO measurements (device_id, ts, readings) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
         insert.reset()
         insert.bind(device, at: 1)
         insert.bind(time, at: 2)
         try insert.bind(.blob(packScratch), at: 3)
-        if try insert.run() > 0 { return readings }
-        guard mergeIntoExisting else { return [] }
+        if try insert.run() > 0 { return .inserted }
+        guard mergeIntoExisting else { return .merged(added: []) }
         let select = try db.cached("SELECT readings FROM measurements WHERE device_id = ? AND ts = ?")
-        guard var stored = try select.first([device, time], { PackedReadings(bytes: $0.blob(0)) }) else { return [] }
-        let added = stored.merge(readings.map { PackedReadings.Entry(series: $0.series, value: $0.value) })
-        guard !added.isEmpty else { return [] }
-        try db.cached("UPDATE measurements SET readings = ? WHERE device_id = ? AND ts = ?").execute([SQLValue.blob(stored.bytes), device, time])
-        return readings.filter { reading in added.contains { $0.series == reading.series } }
+        guard var stored = try select.first([device, time], { PackedReadings(bytes: $0.blob(0)) }) else { return .merged(added: []) }
+        let added = stored.merge(entryScratch)
+        if !added.isEmpty {
+            try db.cached("UPDATE measurements SET readings = ? WHERE device_id = ? AND ts = ?").execute([SQLValue.blob(stored.bytes), device, time])
+        }
+        return .merged(added: added.map(\.series))
     }
 
     /// Records that a device was heard from, with the fields its profile did not map (for `pmc-gateway devices`).

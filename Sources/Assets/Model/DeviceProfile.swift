@@ -15,7 +15,9 @@ public struct MetricMapping: Sendable, Equatable {
     /// The stored metric name (`temperature`, `energy_import`, `co2`, `power`, `relay`, …).
     public var metric: String
     /// The unit the device sends when the payload does not say (`kWh`, `Wh`, `L`, `°C`, …).
-    public var unit: String
+    public var unit: String { didSet { unitDefinition = Units.definition(unit) } }
+    /// `unit` looked up once (nil for a unit the table does not know): normalising runs for every reading.
+    public private(set) var unitDefinition: UnitDefinition?
     public var kind: MetricKind
     /// Multiplier applied before unit conversion (e.g. 0.1 for a value sent in tenths, or litres per pulse).
     public var scale: Double
@@ -26,6 +28,7 @@ public struct MetricMapping: Sendable, Equatable {
         self.fields = fields
         self.metric = metric
         self.unit = unit
+        self.unitDefinition = Units.definition(unit)
         self.kind = kind
         self.scale = scale
         self.states = states

@@ -54,7 +54,7 @@ public struct Normaliser: Sendable {
                     result.invalidFields.append("\(field)=\(Self.describe(observation.value)) is not a number (metric \(mapping.metric))")
                     continue
                 }
-                let (value, unit) = Self.convert(coerced.value * mapping.scale, payloadUnit: observation.unit ?? coerced.unit, profileUnit: mapping.unit)
+                let (value, unit) = Self.convert(coerced.value * mapping.scale, payloadUnit: observation.unit ?? coerced.unit, mapping: mapping)
                 guard value.isFinite else {
                     result.invalidFields.append("\(field): value out of range after conversion (metric \(mapping.metric))")
                     continue
@@ -108,8 +108,11 @@ public struct Normaliser: Sendable {
 
     /// Converts to the canonical unit. A unit stated in the payload wins over the profile's when both
     /// measure the same quantity (a device switching from Wh to kWh); otherwise the profile is trusted.
-    static func convert(_ value: Double, payloadUnit: String?, profileUnit: String) -> (Double, String) {
-        let profileDefinition = Units.definition(profileUnit)
+    static func convert(_ value: Double, payloadUnit: String?, mapping: MetricMapping) -> (Double, String) {
+        convert(value, payloadUnit: payloadUnit, profileUnit: mapping.unit, profileDefinition: mapping.unitDefinition)
+    }
+
+    private static func convert(_ value: Double, payloadUnit: String?, profileUnit: String, profileDefinition: UnitDefinition?) -> (Double, String) {
         if let payloadUnit, let payloadDefinition = Units.definition(payloadUnit),
            profileDefinition == nil || payloadDefinition.quantity == profileDefinition!.quantity {
             return (payloadDefinition.toCanonical(value), payloadDefinition.quantity.canonicalUnit)
@@ -136,7 +139,7 @@ public struct Normaliser: Sendable {
                 index += 1
             }
             guard index >= 2 else { continue }
-            let (value, unit) = convert(total * mapping.scale, payloadUnit: nil, profileUnit: mapping.unit)
+            let (value, unit) = convert(total * mapping.scale, payloadUnit: nil, mapping: mapping)
             let stated = time ?? message.time
             let plausible = plausibleTime(stated, receivedAt: receivedAt)
             for position in positions { consumed[position] = true }

@@ -21,7 +21,7 @@ enum ValueCoercion {
             if let mapped = states[flag ? "true" : "false"] { return Coerced(value: mapped) }
             return Coerced(value: flag ? 1 : 0)
         case .string(let raw):
-            let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            let text = String(ByteText.trimmingWhitespacesAndNewlines(raw))
             if let mapped = states[text] ?? states.first(where: { $0.key.caseInsensitiveCompare(text) == .orderedSame })?.value {
                 return Coerced(value: mapped)
             }

@@ -97,14 +97,15 @@ final class RollupAccumulator {
     private var recoveryNeeded = true
 
     init(calendar: CommuneCalendar, refreshIntervalMs: Int64 = 30_000, hourFlushIntervalMs: Int64 = 2_000,
-         refreshSlice: Int = 500, maximumPendingHours: Int = 100_000, sliceSpacing: UInt64 = 10) {
+         refreshSlice: Int = 500, maximumPendingHours: Int = 65_000, sliceSpacing: UInt64 = 10) {
         self.sliceSpacing = sliceSpacing
         self.calendar = calendar
         self.refreshInterval = refreshIntervalMs
         self.hourFlushInterval = hourFlushIntervalMs
         self.refreshSlice = refreshSlice
         self.maximumPendingHours = maximumPendingHours
-        // Sized once: a dictionary doubling from 65,536 to 131,072 entries under load briefly holds both tables.
+        // Sized once: a dictionary doubling under load briefly holds both tables. 65,000 entries fit 131,072 buckets
+        // (12 MB); 100,000 took 262,144 (25 MB) of the 150 MB budget.
         hours.reserveCapacity(maximumPendingHours)
     }
 
@@ -248,7 +249,7 @@ final class RollupAccumulator {
     /// Upserts every hour summed in memory, in key order (consecutive upserts touch the same B-tree pages), and
     /// recomputes the hours late counter readings changed.
     private func writeAllHours(db: Connection, now: Int64) throws {
-        // Sorting the keys, not the (key, delta) pairs: under load there are 100,000 of them, and memory counts.
+        // Sorting the keys, not the (key, delta) pairs: under load there are tens of thousands of them, and memory counts.
         for key in hours.keys.sorted(by: { ($0.series, $0.bucket) < ($1.series, $1.bucket) }) {
             try writeHour(key, hours[key]!, db: db, markWritten: false)
         }
