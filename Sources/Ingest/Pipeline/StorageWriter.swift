@@ -92,9 +92,9 @@ public final class StorageWriter: @unchecked Sendable {
 
     private func loop() throws {
         let connection = try Schema.open(path: databasePath)
-        // With thousands of series the default 2 MiB page cache thrashes (every batch touches readings, latest and
-        // rollup pages all over the file); 32 MiB keeps the hot pages in memory.
-        try connection.execute("PRAGMA cache_size = -32768")
+        // With thousands of devices the default 2 MiB page cache thrashes (every batch touches measurement and
+        // rollup pages all over the file); 16 MiB keeps the hot ones (32 MiB cost 19 MB of peak RSS, no measurable CPU).
+        try connection.execute("PRAGMA cache_size = -16384")
         // Checkpoints are the checkpointer's job (off this thread), except after a full batch (below); a log that
         // grew past 64 MiB is cut back when it starts over.
         try connection.execute("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864")
