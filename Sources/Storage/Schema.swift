@@ -275,8 +275,12 @@ public enum Schema {
         // Must precede the first table: lets the purge hand freed pages back to the file system bit by bit
         // (`incremental_vacuum`) instead of a VACUUM that rewrites the whole file.
         if try connection.scalarInt("SELECT count(*) FROM sqlite_master") == 0 {
-            // WAL mode already wrote the header: on an empty file the VACUUM that applies the setting is instant.
-            try connection.execute("PRAGMA auto_vacuum = INCREMENTAL; VACUUM")
+            // 8 KiB pages: the writer's upserts land all over the rollups and measurements B-trees, and fewer,
+            // larger pages cost less per row (measured on the benchmark's shape: hourly upserts 4.6 → 3.6 µs,
+            // measurement inserts at large batches 9.2 → 8.0 CPU-s per million messages, small batches unchanged).
+            // A WAL database cannot change its page size, even empty: leave WAL for the VACUUM that applies both
+            // settings (instant on an empty file), then return to it.
+            try connection.execute("PRAGMA journal_mode = DELETE; PRAGMA page_size = 8192; PRAGMA auto_vacuum = INCREMENTAL; VACUUM; PRAGMA journal_mode = WAL")
         }
         return try migrator.migrate(connection)
     }

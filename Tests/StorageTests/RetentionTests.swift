@@ -51,10 +51,14 @@ struct RetentionTests {
         #expect(try db.scalarInt("SELECT count(*) FROM readings") == 190)
     }
 
-    @Test("the database is created with incremental auto-vacuum, so freed pages go back without a VACUUM")
+    @Test("the database is created with incremental auto-vacuum (freed pages go back without a VACUUM), 8 KiB pages, in WAL mode")
     func incrementalAutoVacuum() throws {
         let db = try Schema.open(path: path)
         #expect(try db.scalarInt("PRAGMA auto_vacuum") == 2)
+        #expect(try db.scalarInt("PRAGMA page_size") == 8192)
+        #expect(try db.prepare("PRAGMA journal_mode").first { $0.string(0) } == "wal")
+        let reopened = try Schema.open(path: path)
+        #expect(try reopened.scalarInt("PRAGMA page_size") == 8192)
     }
 
     @Test("the forecast warns when the budget will be full within 30 days, not before")
