@@ -12,7 +12,8 @@ public final class ReadingWriter {
     /// equality beats hashing the metric name for every reading.
     private var series: [Int64: [(metric: String, id: Int64)]] = [:]
     // Per-batch aggregates, written once per batch rather than once per message.
-    private var seenInBatch: [Int64: (lastSeen: Int64, count: Int64, unmapped: String?)] = [:]
+    /// The unmapped fields are joined at commit, once per device and batch, not once per message.
+    private var seenInBatch: [Int64: (lastSeen: Int64, count: Int64, unmapped: [String]?)] = [:]
     private var countersInBatch: [String: Int64] = [:]
     /// Per device: the last millisecond given to a receive-timed measurement.
     private var lastReceiptTime: [Int64: Int64] = [:]
@@ -292,7 +293,7 @@ public final class ReadingWriter {
         var entry = seenInBatch[device.id] ?? (lastSeen: time, count: 0, unmapped: nil)
         entry.lastSeen = max(entry.lastSeen, time)
         entry.count += 1
-        if !unmappedFields.isEmpty { entry.unmapped = unmappedFields.sorted().joined(separator: ",") }
+        if !unmappedFields.isEmpty { entry.unmapped = unmappedFields }
         seenInBatch[device.id] = entry
     }
 
@@ -347,7 +348,7 @@ public final class ReadingWriter {
                 first_seen = coalesce(first_seen, ?), unmapped_fields = coalesce(?, unmapped_fields) WHERE id = ?
             """)
         for (deviceID, entry) in seenInBatch.sorted(by: { $0.key < $1.key }) {
-            try seen.execute([entry.lastSeen, entry.count, entry.lastSeen, entry.unmapped, deviceID])
+            try seen.execute([entry.lastSeen, entry.count, entry.lastSeen, entry.unmapped.map { $0.sorted().joined(separator: ",") }, deviceID])
         }
         seenInBatch.removeAll(keepingCapacity: true)
 

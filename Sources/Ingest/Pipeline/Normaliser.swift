@@ -65,11 +65,7 @@ public struct Normaliser: Sendable {
                                                          time: time, value: value, timeFromReceipt: stated != time))
             }
         }
-        var unmapped: [String] = []
-        for (index, observation) in message.observations.enumerated() where !consumed[index] && fields.first(observation.field) == index {
-            unmapped.append(observation.field)
-        }
-        result.unmappedFields = unmapped.sorted()
+        result.unmappedFields = fields.unconsumedNames(consumed).sorted()
         return result
     }
 
@@ -93,6 +89,13 @@ public struct Normaliser: Sendable {
         }
 
         func first(_ field: String) -> Int? { ends[field]?.first }
+
+        /// Each field name whose first observation is not consumed, once (no hashing: walks the index itself).
+        func unconsumedNames(_ consumed: [Bool]) -> [String] {
+            var names: [String] = []
+            for (name, positions) in ends where !consumed[positions.first] { names.append(name) }
+            return names
+        }
 
         func next(after index: Int) -> Int? {
             let next = nextIndex[index]
