@@ -194,8 +194,8 @@ public final class ReadingWriter {
     private func storeMeasured(_ group: ArraySlice<PendingReading>, tally: inout FlushTally) throws {
         var chosen = group
         if Self.repeatsSeries(group) {
-            var firsts: [PendingReading] = []
-            for reading in group where !firsts.contains(where: { $0.series == reading.series }) { firsts.append(reading) }
+            var seen = Set<Int64>()
+            let firsts = group.filter { seen.insert($0.series).inserted }
             tally.duplicates += Int64(group.count - firsts.count)
             chosen = firsts[...]
         }
@@ -209,8 +209,13 @@ public final class ReadingWriter {
         }
     }
 
-    /// True when a series appears twice (a message repeated within the batch); groups are a message's few readings.
+    /// True when a series appears twice (a message repeated within the batch). A group is usually one message's
+    /// few readings: compared pairwise, without hashing; a large one (a long history at one instant) through a set.
     private static func repeatsSeries(_ group: ArraySlice<PendingReading>) -> Bool {
+        if group.count > 16 {
+            var seen = Set<Int64>()
+            return group.contains { !seen.insert($0.series).inserted }
+        }
         var index = group.startIndex
         while index < group.endIndex {
             let series = group[index].series
@@ -226,13 +231,16 @@ public final class ReadingWriter {
 
     /// Receive-timed readings of one device: each run of distinct series takes the next free millisecond.
     private func storeReceiptTimed(_ group: ArraySlice<PendingReading>, tally: inout FlushTally) throws {
-        var remaining = Array(group)
-        while !remaining.isEmpty {
-            var run: [PendingReading] = []
-            var later: [PendingReading] = []
-            for reading in remaining {
-                if run.contains(where: { $0.series == reading.series }) { later.append(reading) } else { run.append(reading) }
-            }
+        // The k-th reading of a series in the group goes to the k-th run (linear, whatever the burst's size).
+        var occurrences: [Int64: Int] = [:]
+        var runs: [[PendingReading]] = []
+        for reading in group {
+            let run = occurrences[reading.series, default: 0]
+            occurrences[reading.series] = run + 1
+            if run == runs.count { runs.append([]) }
+            runs[run].append(reading)
+        }
+        for run in runs {
             let device = run[0].device
             var time = run[0].time
             if let last = lastReceiptTime[device], time <= last { time = last + 1 }
@@ -244,7 +252,6 @@ public final class ReadingWriter {
             }
             lastReceiptTime[device] = time
             try addToRollups(run[...], time: time, tally: &tally)
-            remaining = later
         }
     }
 

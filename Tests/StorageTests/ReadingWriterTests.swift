@@ -64,6 +64,24 @@ struct ReadingWriterTests {
         #expect(try db.scalarInt("SELECT count(*) FROM ingest_counters WHERE name = 'readings_duplicate'") == 0)
     }
 
+    @Test("a burst of 3,000 receive-timed messages of one device in one millisecond: 3,000 consecutive milliseconds")
+    func largeReceiptTimedBurst() throws {
+        let db = try open()
+        let writer = ReadingWriter(connection: db)
+        try writer.begin()
+        let device = try writer.device(key: "d1", at: 0).record
+        for index in 0..<3_000 {
+            try writer.insertReading(device: device, metric: "t", unit: "°C", kind: "gauge", time: 5000, value: Double(index), receivedAt: 5000, timeFromReceipt: true)
+            try writer.insertReading(device: device, metric: "h", unit: "%", kind: "gauge", time: 5000, value: Double(index), receivedAt: 5000, timeFromReceipt: true)
+        }
+        try writer.commit(checkpoint: nil)
+        #expect(try db.scalarInt("SELECT count(*) FROM measurements") == 3_000)
+        #expect(try db.scalarInt("SELECT min(ts) FROM measurements") == 5_000)
+        #expect(try db.scalarInt("SELECT max(ts) FROM measurements") == 7_999)
+        // In arrival order: the k-th message's readings at 5000 + k.
+        #expect(try db.scalarInt("SELECT count(*) FROM readings WHERE value = ts - 5000") == 6_000)
+    }
+
     @Test("the latest value is the newest measurement, not the last received, across batches")
     func latestByMeasurementTime() throws {
         let db = try open()
