@@ -162,6 +162,7 @@ public final class ReadingWriter {
         pendingReadings.sort {
             ($0.device, $0.time, $0.timeFromReceipt ? 1 : 0, $0.order) < ($1.device, $1.time, $1.timeFromReceipt ? 1 : 0, $1.order)
         }
+        let insert = try db.cached("INSERT INTO measurements (device_id, ts, readings) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
         var tally = FlushTally()
         var start = 0
         while start < pendingReadings.count {
@@ -172,9 +173,9 @@ public final class ReadingWriter {
                 end += 1
             }
             if first.timeFromReceipt {
-                try storeReceiptTimed(pendingReadings[start..<end], tally: &tally)
+                try storeReceiptTimed(pendingReadings[start..<end], insert: insert, tally: &tally)
             } else {
-                try storeMeasured(pendingReadings[start..<end], tally: &tally)
+                try storeMeasured(pendingReadings[start..<end], insert: insert, tally: &tally)
             }
             start = end
         }
@@ -191,7 +192,7 @@ public final class ReadingWriter {
     }
 
     /// Readings of one device at one measurement time: new series are added to the stored row, repeats are not.
-    private func storeMeasured(_ group: ArraySlice<PendingReading>, tally: inout FlushTally) throws {
+    private func storeMeasured(_ group: ArraySlice<PendingReading>, insert: Statement, tally: inout FlushTally) throws {
         var chosen = group
         if Self.repeatsSeries(group) {
             var seen = Set<Int64>()
@@ -200,7 +201,7 @@ public final class ReadingWriter {
             chosen = firsts[...]
         }
         let first = chosen[chosen.startIndex]
-        switch try storeMeasurement(device: first.device, time: first.time, chosen, mergeIntoExisting: true) {
+        switch try storeMeasurement(device: first.device, time: first.time, chosen, insert: insert, mergeIntoExisting: true) {
         case .inserted:
             try addToRollups(chosen, time: first.time, tally: &tally)
         case .merged(let added):
@@ -230,7 +231,7 @@ public final class ReadingWriter {
     }
 
     /// Receive-timed readings of one device: each run of distinct series takes the next free millisecond.
-    private func storeReceiptTimed(_ group: ArraySlice<PendingReading>, tally: inout FlushTally) throws {
+    private func storeReceiptTimed(_ group: ArraySlice<PendingReading>, insert: Statement, tally: inout FlushTally) throws {
         // The k-th reading of a series in the group goes to the k-th run (linear, whatever the burst's size).
         var occurrences: [Int64: Int] = [:]
         var runs: [[PendingReading]] = []
@@ -245,7 +246,7 @@ public final class ReadingWriter {
             var time = run[0].time
             if let last = lastReceiptTime[device], time <= last { time = last + 1 }
             var attempts = 0
-            while case .merged = try storeMeasurement(device: device, time: time, run[...], mergeIntoExisting: false) {
+            while case .merged = try storeMeasurement(device: device, time: time, run[...], insert: insert, mergeIntoExisting: false) {
                 attempts += 1
                 guard attempts < 10_000 else { throw SQLiteError(code: 19, message: "no free millisecond for a receive-timed reading of device \(device)") }
                 time += 1
@@ -271,15 +272,15 @@ public final class ReadingWriter {
         case merged(added: [Int64])
     }
 
-    /// Inserts the measurement row of (device, time); when one exists, adds the series it lacks (or nothing,
-    /// without `mergeIntoExisting`).
-    private func storeMeasurement(device: Int64, time: Int64, _ readings: ArraySlice<PendingReading>, mergeIntoExisting: Bool) throws -> StoreOutcome {
+    /// Inserts the measurement row of (device, time) with `insert` (prepared once per flush); when one exists, adds
+    /// the series it lacks (or nothing, without `mergeIntoExisting`).
+    private func storeMeasurement(device: Int64, time: Int64, _ readings: ArraySlice<PendingReading>, insert: Statement,
+                                  mergeIntoExisting: Bool) throws -> StoreOutcome {
         entryScratch.removeAll(keepingCapacity: true)
         for reading in readings { entryScratch.append(PackedReadings.Entry(series: reading.series, value: reading.value)) }
         entryScratch.sort { $0.series < $1.series }
         packScratch.removeAll(keepingCapacity: true)
         PackedReadings.encode(entryScratch, into: &packScratch)
-        let insert = try db.cached("INSERT INTO measurements (device_id, ts, readings) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
         insert.reset()
         insert.bind(device, at: 1)
         insert.bind(time, at: 2)

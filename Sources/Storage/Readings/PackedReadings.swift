@@ -39,8 +39,6 @@ public struct PackedReadings: Equatable, Sendable {
         self = bytes.withUnsafeBytes { PackedReadings(bytes: $0) }
     }
 
-    public func contains(series: Int64) -> Bool { index(of: series) != nil }
-
     /// Adds the readings of series not present yet; returns those added (a series already present keeps its
     /// value: the first reading of a series at one instant wins, a repeat is a duplicate).
     public mutating func merge(_ other: [Entry]) -> [Entry] {

@@ -248,27 +248,25 @@ final class RollupAccumulator {
         }
     }
 
-    /// Upserts the hours summed in memory, in key order (consecutive upserts touch the same B-tree pages), and
-    /// recomputes the hours late counter readings changed.
+    /// Upserts the hours summed in memory, in key order (consecutive upserts touch the same B-tree pages), after the
+    /// hours late counter readings changed (`writeRecomputedHours`).
     /// - Parameter keepingNewest: each series' newest hour stays in memory (listed in `rollup_backlog`): while a
     ///   backlog drains, readings keep arriving for it, and writing it now would mean upserting it again later
     ///   (halves the upserts of the benchmark's backlog). Not when that would keep half the cap or more.
     private func writeAllHours(db: Connection, now: Int64, keepingNewest: Bool) throws {
+        try writeRecomputedHours(db: db)
         // Sorting the keys, not the (key, delta) pairs: under load there are tens of thousands of them, and memory counts.
-        let keys = hours.keys.sorted(by: { ($0.series, $0.bucket) < ($1.series, $1.bucket) })
+        let keys = hours.keys.filter { !hoursWrittenInBatch.contains($0) }.sorted(by: { ($0.series, $0.bucket) < ($1.series, $1.bucket) })
         var newest: [Key] = []
         if keepingNewest {
             for (index, key) in keys.enumerated() where index + 1 == keys.count || keys[index + 1].series != key.series {
-                if !hoursToRecompute.contains(key) { newest.append(key) }
+                newest.append(key)
             }
         }
         let keep = newest.count < maximumPendingHours / 2 ? Set(newest) : []
+        let upsert = try db.cached(Self.upsertHour)
         for key in keys where !keep.contains(key) {
-            try writeHour(key, hours[key]!, db: db, markWritten: !keep.isEmpty)
-        }
-        for key in hoursToRecompute {
-            try recomputeHourConsumption(key, db: db)
-            markDay(Key(series: key.series, bucket: calendar.bucket(.day, containing: key.bucket).start))
+            try writeHour(key, hours[key]!, upsert: upsert, markWritten: !keep.isEmpty)
         }
         try backlog.clear(.hour, db: db)
         if keep.isEmpty {
@@ -286,7 +284,7 @@ final class RollupAccumulator {
     private func writeRecomputedHours(db: Connection) throws {
         for key in hoursToRecompute {
             if let delta = hours[key], hoursWrittenInBatch.insert(key).inserted {
-                try writeHour(key, delta, db: db, markWritten: false)
+                try writeHour(key, delta, upsert: db.cached(Self.upsertHour), markWritten: false)
             }
             try recomputeHourConsumption(key, db: db)
             markDay(Key(series: key.series, bucket: calendar.bucket(.day, containing: key.bucket).start))
@@ -305,28 +303,18 @@ final class RollupAccumulator {
             lastCycleStart = now
         }
         let deadline = DispatchTime.now().uptimeNanoseconds + Self.hourSliceBudget
+        let upsert = try db.cached(Self.upsertHour)
         while cycleInProgress {
             let key = cycle[cyclePosition]
             cyclePosition += 1
-            if let delta = hours[key], !hoursWrittenInBatch.contains(key) { try writeHour(key, delta, db: db) }
+            if let delta = hours[key], !hoursWrittenInBatch.contains(key) { try writeHour(key, delta, upsert: upsert) }
             if cyclePosition % 64 == 0, DispatchTime.now().uptimeNanoseconds >= deadline { break }
         }
         return !cycleInProgress
     }
 
-    private func writeHour(_ key: Key, _ delta: HourDelta, db: Connection, markWritten: Bool = true) throws {
-        let upsert = try db.cached("""
-            INSERT INTO rollups (series_id, period, bucket_start, count, sum, min, max, first_ts, first_value, last_ts, last_value, consumption)
-            VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(series_id, period, bucket_start) DO UPDATE SET
-                count = count + excluded.count, sum = sum + excluded.sum,
-                min = min(min, excluded.min), max = max(max, excluded.max),
-                first_value = CASE WHEN excluded.first_ts < first_ts THEN excluded.first_value ELSE first_value END,
-                first_ts = min(first_ts, excluded.first_ts),
-                last_value = CASE WHEN excluded.last_ts > last_ts THEN excluded.last_value ELSE last_value END,
-                last_ts = max(last_ts, excluded.last_ts),
-                consumption = CASE WHEN excluded.consumption IS NULL THEN consumption ELSE coalesce(consumption, 0) + excluded.consumption END
-            """)
+    /// Adds an hour's sums to its row (`upsert`: the statement of `upsertHour`, prepared once per flush).
+    private func writeHour(_ key: Key, _ delta: HourDelta, upsert: Statement, markWritten: Bool = true) throws {
         upsert.reset()
         upsert.bind(key.series, at: 1)
         upsert.bind(key.bucket, at: 2)
@@ -343,6 +331,19 @@ final class RollupAccumulator {
         if markWritten { hoursWrittenInBatch.insert(key) }
         markDay(Key(series: key.series, bucket: calendar.bucket(.day, containing: key.bucket).start))
     }
+
+    private static let upsertHour = """
+        INSERT INTO rollups (series_id, period, bucket_start, count, sum, min, max, first_ts, first_value, last_ts, last_value, consumption)
+        VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(series_id, period, bucket_start) DO UPDATE SET
+            count = count + excluded.count, sum = sum + excluded.sum,
+            min = min(min, excluded.min), max = max(max, excluded.max),
+            first_value = CASE WHEN excluded.first_ts < first_ts THEN excluded.first_value ELSE first_value END,
+            first_ts = min(first_ts, excluded.first_ts),
+            last_value = CASE WHEN excluded.last_ts > last_ts THEN excluded.last_value ELSE last_value END,
+            last_ts = max(last_ts, excluded.last_ts),
+            consumption = CASE WHEN excluded.consumption IS NULL THEN consumption ELSE coalesce(consumption, 0) + excluded.consumption END
+        """
 
     private func markDay(_ day: Key) {
         if daysToRefresh.insert(day).inserted { newDays.append(day) }
