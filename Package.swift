@@ -51,6 +51,7 @@ let package = Package(
 
         .testTarget(name: "AssetsTests", dependencies: ["Assets"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Assets", "Storage"]),
+        .testTarget(name: "SQLiteDBTests", dependencies: ["SQLiteDB"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "SQLiteDB", "Assets"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "Assets", "Storage", "MQTT", .product(name: "Logging", package: "swift-log")], resources: [.copy("Fixtures")]),
         .testTarget(name: "IntegrationTests", dependencies: ["Ingest", "Storage", "Assets", "SQLiteDB", "MQTT", "CMosquitto", "pmc-gateway"]),

@@ -22,6 +22,9 @@ public final class Connection {
         self.path = path
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, busyTimeoutMs)
+        // Plans that never depend on bound values: otherwise a statement whose use of a partial index depends on
+        // a bound value is recompiled at every execution, which defeats the statement cache.
+        pmc_sqlite3_enable_qpsg(db, 1)
         if !readOnly {
             try execute("PRAGMA journal_mode=WAL")
             try execute("PRAGMA synchronous=NORMAL")

@@ -23,6 +23,12 @@ public final class Statement {
 
     deinit { sqlite3_finalize(handle) }
 
+    /// How many times SQLite recompiled this statement behind the cache (a schema change, or a plan that depended
+    /// on bound values). Stays 0 in steady use: a recompilation costs more than the execution.
+    public var recompilationCount: Int {
+        Int(sqlite3_stmt_status(handle, SQLITE_STMTSTATUS_REPREPARE, 0))
+    }
+
     /// Binds parameters by position (1-based in SQL, given here in order).
     public func bind(_ values: [any SQLBindable]) throws(SQLiteError) {
         sqlite3_reset(handle)
