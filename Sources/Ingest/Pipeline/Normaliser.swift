@@ -1,4 +1,5 @@
 import Assets
+import Synchronization
 
 /// One reading ready to store: a metric in its canonical unit at its measurement time.
 public struct NormalisedReading: Sendable, Equatable {
@@ -24,89 +25,61 @@ public struct NormalisedMessage: Sendable, Equatable {
 
 /// Applies a device profile to a decoded message: picks the mapped fields, reads numbers out of strings,
 /// converts to canonical units, and fixes measurement times a device clock cannot have produced.
+///
+/// Which observations each metric reads is planned once per profile and message shape (`NormalisationPlan`)
+/// and kept: this runs for every message on the writer thread. A normaliser assumes that a profile id always
+/// names the same profile; profiles are reloaded with a new `MessageProcessor`, hence a new normaliser.
 public struct Normaliser: Sendable {
     /// Measurement times before this (2000-01-01) come from a device clock that was never set.
     static let earliestPlausibleTime: Int64 = 946_684_800_000
     /// Measurement times further ahead of the receive time than this come from a wrong clock.
     static let maximumClockAhead: Int64 = 86_400_000
 
+    private let plans = PlanCache()
+
     public init() {}
 
     public func normalise(_ message: DecodedMessage, profile: DeviceProfile, receivedAt: Int64) -> NormalisedMessage {
-        var result = NormalisedMessage()
-        let fields = FieldIndex(message.observations)
-        var consumed = [Bool](repeating: false, count: message.observations.count)
-        for mapping in profile.metrics {
-            guard let field = mapping.fields.first(where: { fields.first($0) != nil }), let first = fields.first(field) else {
-                // Tasmota sends per-phase or per-tariff values as an array (`"Total":[1.2,3.4,5.6]`): the field
-                // then arrives as `Total.0`, `Total.1`…, and the metric is their sum.
-                if let sum = Self.summedArray(mapping, fields: fields, message: message, receivedAt: receivedAt, consumed: &consumed) {
-                    result.readings.append(sum)
-                }
-                continue
-            }
-            var next: Int? = first
-            while let index = next {
-                next = fields.next(after: index)
-                consumed[index] = true
-                let observation = message.observations[index]
-                guard let coerced = ValueCoercion.coerce(observation.value, states: mapping.states, isState: mapping.kind == .state) else {
-                    result.invalidFields.append("\(field)=\(Self.describe(observation.value)) is not a number (metric \(mapping.metric))")
-                    continue
-                }
-                let (value, unit) = Self.convert(coerced.value * mapping.scale, payloadUnit: observation.unit ?? coerced.unit, mapping: mapping)
-                guard value.isFinite else {
-                    result.invalidFields.append("\(field): value out of range after conversion (metric \(mapping.metric))")
-                    continue
-                }
-                let stated = observation.time ?? message.time
-                let time = Self.plausibleTime(stated, receivedAt: receivedAt)
-                result.readings.append(NormalisedReading(metric: mapping.metric, unit: unit, kind: mapping.kind,
-                                                         time: time, value: value, timeFromReceipt: stated != time))
-            }
+        if let plan = plans.plan(profile: profile.id, for: message.observations),
+           let result = plan.apply(to: message, profile: profile, receivedAt: receivedAt) {
+            return result
         }
-        result.unmappedFields = fields.unconsumedNames(consumed).sorted()
-        return result
+        let plan = NormalisationPlan(profile: profile, message: message)
+        plans.keep(plan, profile: profile.id)
+        // Built from this message's values: a summed array in it holds only numbers, so it applies.
+        return plan.apply(to: message, profile: profile, receivedAt: receivedAt) ?? NormalisedMessage()
     }
 
-    /// The observations of each field name, without an array per field: the first index by name, then a chain of
-    /// next indices (a SenML pack or a history array repeats a name with several times).
-    struct FieldIndex {
-        private var ends: [String: (first: Int, last: Int)] = [:]
-        private var nextIndex: [Int]
+    /// The plans of each profile, most recently built first; a few per profile (a device sends two or three kinds
+    /// of message), none for long messages (histories, SenML packs), whose shapes rarely repeat.
+    final class PlanCache: Sendable {
+        static let plansPerProfile = 4
+        static let maximumShape = 64
+        private let plans = Mutex<[String: [NormalisationPlan]]>([:])
 
-        init(_ observations: [Observation]) {
-            nextIndex = [Int](repeating: -1, count: observations.count)
-            ends.reserveCapacity(observations.count)
-            for (index, observation) in observations.enumerated() {
-                if let known = ends.index(forKey: observation.field) {
-                    nextIndex[ends.values[known].last] = index
-                    ends.values[known].last = index
-                } else {
-                    ends[observation.field] = (index, index)
-                }
+        func plan(profile: String, for observations: [Observation]) -> NormalisationPlan? {
+            guard observations.count <= Self.maximumShape else { return nil }
+            return plans.withLock { plans in plans[profile]?.first { $0.matches(observations) } }
+        }
+
+        func keep(_ plan: NormalisationPlan, profile: String) {
+            guard plan.shape.count <= Self.maximumShape, !plan.dependsOnValues else { return }
+            plans.withLock { plans in
+                var kept = plans[profile, default: []]
+                kept.removeAll { $0.shape == plan.shape }
+                kept.insert(plan, at: 0)
+                if kept.count > Self.plansPerProfile { kept.removeLast() }
+                plans[profile] = kept
             }
         }
+    }
 
-        func first(_ field: String) -> Int? { ends[field]?.first }
-
-        /// Each field name whose first observation is not consumed, once (no hashing: walks the index itself).
-        func unconsumedNames(_ consumed: [Bool]) -> [String] {
-            var names: [String] = []
-            for (name, positions) in ends where !consumed[positions.first] { names.append(name) }
-            return names
-        }
-
-        func next(after index: Int) -> Int? {
-            let next = nextIndex[index]
-            return next < 0 ? nil : next
-        }
-
-        /// The field's only observation, nil when it is absent or repeated.
-        func single(_ field: String) -> Int? {
-            guard let index = ends[field]?.first, nextIndex[index] < 0 else { return nil }
-            return index
-        }
+    /// One reading of `mapping` at the time the payload states, or at the receive time when it states none or an
+    /// implausible one.
+    static func reading(_ mapping: MetricMapping, value: Double, unit: String, stated: Int64?, receivedAt: Int64) -> NormalisedReading {
+        let time = plausibleTime(stated, receivedAt: receivedAt)
+        return NormalisedReading(metric: mapping.metric, unit: unit, kind: mapping.kind, time: time, value: value,
+                                 timeFromReceipt: stated != time)
     }
 
     /// Converts to the canonical unit. A unit stated in the payload wins over the profile's when both
@@ -124,32 +97,6 @@ public struct Normaliser: Sendable {
             return (profileDefinition.toCanonical(value), profileDefinition.quantity.canonicalUnit)
         }
         return (value, profileUnit)
-    }
-
-    static func summedArray(_ mapping: MetricMapping, fields: FieldIndex, message: DecodedMessage, receivedAt: Int64,
-                            consumed: inout [Bool]) -> NormalisedReading? {
-        for field in mapping.fields {
-            var index = 0
-            var total = 0.0
-            var positions: [Int] = []
-            var time: Int64?
-            while let position = fields.single("\(field).\(index)") {
-                let observation = message.observations[position]
-                guard case .number(let value) = observation.value else { return nil }
-                total += value
-                time = observation.time ?? time
-                positions.append(position)
-                index += 1
-            }
-            guard index >= 2 else { continue }
-            let (value, unit) = convert(total * mapping.scale, payloadUnit: nil, mapping: mapping)
-            let stated = time ?? message.time
-            let plausible = plausibleTime(stated, receivedAt: receivedAt)
-            for position in positions { consumed[position] = true }
-            return NormalisedReading(metric: mapping.metric, unit: unit, kind: mapping.kind, time: plausible, value: value,
-                                     timeFromReceipt: stated != plausible)
-        }
-        return nil
     }
 
     static func plausibleTime(_ time: Int64?, receivedAt: Int64) -> Int64 {

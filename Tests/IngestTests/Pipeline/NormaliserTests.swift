@@ -78,4 +78,61 @@ struct NormaliserTests {
         #expect(result.readings.first?.unit == "Wh")
         #expect(result.unmappedFields.isEmpty)
     }
+
+    @Test("messages of one shape reuse the plan of the first, each with its own values, times and problems")
+    func planReusedAcrossMessagesOfOneShape() {
+        let normaliser = Normaliser()
+        func message(_ energy: FieldValue, _ temp: FieldValue, at time: Int64) -> DecodedMessage {
+            DecodedMessage(deviceID: "d", time: time, observations: [
+                Observation(field: "energy", value: energy), Observation(field: "rssi", value: .number(-80)),
+                Observation(field: "temp", value: temp),
+            ])
+        }
+        let first = normaliser.normalise(message(.number(1.5), .number(20), at: received - 60_000), profile: profile, receivedAt: received)
+        let second = normaliser.normalise(message(.string("2 Wh"), .string("erreur"), at: received), profile: profile, receivedAt: received)
+        let third = normaliser.normalise(message(.number(3), .number(22.5), at: 12), profile: profile, receivedAt: received)
+        #expect(first.readings.map(\.value) == [1500, 20])
+        #expect(first.readings.map(\.time) == [received - 60_000, received - 60_000])
+        #expect(second.readings.map(\.value) == [2])
+        #expect(second.invalidFields == ["temp=\"erreur\" is not a number (metric temperature)"])
+        #expect(third.readings.map(\.value) == [3000, 22.5])
+        #expect(third.readings.allSatisfy { $0.time == received && $0.timeFromReceipt })
+        #expect([first, second, third].allSatisfy { $0.unmappedFields == ["rssi"] })
+    }
+
+    @Test("a per-phase array holding a non-number maps nothing, even after arrays of that shape were summed")
+    func summedArrayWithANonNumberAfterAPlan() {
+        let normaliser = Normaliser()
+        func message(_ second: FieldValue) -> DecodedMessage {
+            DecodedMessage(deviceID: "d", observations: [
+                Observation(field: "ENERGY.Total.0", value: .number(1.5)), Observation(field: "ENERGY.Total.1", value: second),
+            ])
+        }
+        #expect(normaliser.normalise(message(.number(2.5)), profile: profile, receivedAt: received).readings.map(\.value) == [4000])
+        let broken = normaliser.normalise(message(.string("n/a")), profile: profile, receivedAt: received)
+        #expect(broken.readings.isEmpty)
+        #expect(broken.unmappedFields == ["ENERGY.Total.0", "ENERGY.Total.1"])
+        #expect(normaliser.normalise(message(.number(0.5)), profile: profile, receivedAt: received).readings.map(\.value) == [2000])
+    }
+
+    @Test("a profile's messages of several shapes, interleaved, are each read by their own plan")
+    func interleavedShapes() {
+        let normaliser = Normaliser()
+        let shapes: [[Observation]] = [
+            [Observation(field: "temp", value: .number(19))],
+            [Observation(field: "relay", value: .string("ON")), Observation(field: "temp", value: .number(21))],
+            [Observation(field: "pulses", value: .number(4)), Observation(field: "voltage", value: .number(230))],
+            [Observation(field: "temp", value: .number(18)), Observation(field: "temp", value: .number(18.5))],
+            [Observation(field: "energy", value: .number(1))],
+            [Observation(field: "relay", value: .bool(false))],
+        ]
+        let expected: [[String]] = [["temperature"], ["temperature", "relay"], ["water_volume"], ["temperature", "temperature"], ["energy_import"], ["relay"]]
+        for round in 0..<3 {
+            for (index, observations) in shapes.enumerated() {
+                let result = normaliser.normalise(DecodedMessage(deviceID: "d", observations: observations), profile: profile, receivedAt: received)
+                #expect(result.readings.map(\.metric) == expected[index], "round \(round), shape \(index)")
+                #expect(result.unmappedFields == (index == 2 ? ["voltage"] : []))
+            }
+        }
+    }
 }
