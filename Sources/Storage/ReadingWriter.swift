@@ -11,6 +11,8 @@ public final class ReadingWriter {
     /// Series ids by device, then metric: a device has a handful of metrics, so a short list scanned with string
     /// equality beats hashing the metric name for every reading.
     private var series: [Int64: [(metric: String, id: Int64)]] = [:]
+    /// The device whose series `seriesID` looked up last, and its list.
+    private var lastSeries: (device: Int64, list: [(metric: String, id: Int64)]) = (-1, [])
     // Per-batch aggregates, written once per batch rather than once per message.
     /// The unmapped fields are joined at commit, once per device and batch, not once per message.
     private var seenInBatch: [Int64: (lastSeen: Int64, count: Int64, unmapped: [String]?)] = [:]
@@ -112,6 +114,7 @@ public final class ReadingWriter {
         countersInBatch.removeAll()
         devices.removeAll()
         series.removeAll()
+        lastSeries = (-1, [])
         lastReceiptTime.removeAll()
         pendingReadings.removeAll()
         rollups.reset()
@@ -121,6 +124,7 @@ public final class ReadingWriter {
     public func invalidateDevices() {
         devices.removeAll()
         series.removeAll()
+        lastSeries = (-1, [])
         rollups.forgetBindings()
     }
 
@@ -232,6 +236,11 @@ public final class ReadingWriter {
 
     /// Receive-timed readings of one device: each run of distinct series takes the next free millisecond.
     private func storeReceiptTimed(_ group: ArraySlice<PendingReading>, insert: Statement, tally: inout FlushTally) throws {
+        // Usually one message's readings, each series once: one run, without sorting them into runs.
+        if !Self.repeatsSeries(group) {
+            try storeReceiptTimedRun(group, insert: insert, tally: &tally)
+            return
+        }
         // The k-th reading of a series in the group goes to the k-th run (linear, whatever the burst's size).
         var occurrences: [Int64: Int] = [:]
         var runs: [[PendingReading]] = []
@@ -241,19 +250,22 @@ public final class ReadingWriter {
             if run == runs.count { runs.append([]) }
             runs[run].append(reading)
         }
-        for run in runs {
-            let device = run[0].device
-            var time = run[0].time
-            if let last = lastReceiptTime[device], time <= last { time = last + 1 }
-            var attempts = 0
-            while case .merged = try storeMeasurement(device: device, time: time, run[...], insert: insert, mergeIntoExisting: false) {
-                attempts += 1
-                guard attempts < 10_000 else { throw SQLiteError(code: 19, message: "no free millisecond for a receive-timed reading of device \(device)") }
-                time += 1
-            }
-            lastReceiptTime[device] = time
-            try addToRollups(run[...], time: time, tally: &tally)
+        for run in runs { try storeReceiptTimedRun(run[...], insert: insert, tally: &tally) }
+    }
+
+    /// Stores readings of distinct series of one device at the next free millisecond from their receive time.
+    private func storeReceiptTimedRun(_ run: ArraySlice<PendingReading>, insert: Statement, tally: inout FlushTally) throws {
+        let first = run[run.startIndex]
+        var time = first.time
+        if let last = lastReceiptTime[first.device], time <= last { time = last + 1 }
+        var attempts = 0
+        while case .merged = try storeMeasurement(device: first.device, time: time, run, insert: insert, mergeIntoExisting: false) {
+            attempts += 1
+            guard attempts < 10_000 else { throw SQLiteError(code: 19, message: "no free millisecond for a receive-timed reading of device \(first.device)") }
+            time += 1
         }
+        lastReceiptTime[first.device] = time
+        try addToRollups(run, time: time, tally: &tally)
     }
 
     private func addToRollups(_ readings: some Collection<PendingReading>, time: Int64, tally: inout FlushTally) throws {
@@ -335,7 +347,11 @@ public final class ReadingWriter {
     }
 
     private func seriesID(device: DeviceRecord, metric: String, unit: String, kind: String) throws -> Int64 {
-        if let known = series[device.id], let entry = known.first(where: { $0.metric == metric }) { return entry.id }
+        // A message's readings come one after the other for one device: its list is looked up once, not per reading.
+        if device.id != lastSeries.device {
+            lastSeries = (device.id, series[device.id] ?? [])
+        }
+        if let entry = lastSeries.list.first(where: { $0.metric == metric }) { return entry.id }
         let lookup = try db.cached("SELECT id FROM series WHERE device_id = ? AND metric = ?")
         let id: Int64
         if let stored = try lookup.first([device.id, metric], { $0.int(0) }) {
@@ -346,6 +362,7 @@ public final class ReadingWriter {
             id = db.lastInsertRowID
         }
         series[device.id, default: []].append((metric, id))
+        lastSeries = (device.id, series[device.id]!)
         return id
     }
 

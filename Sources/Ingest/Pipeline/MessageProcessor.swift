@@ -133,7 +133,16 @@ public final class MessageProcessor: Sendable {
     /// `messages_received` equals the sum of the outcome counters.
     enum Outcome: String {
         case stored, partlyRejected = "partly_rejected", rejected, pending, ignored
-        var counter: String { "outcome_\(rawValue)" }
+        /// Spelled out rather than interpolated: one of them is counted for every message.
+        var counter: String {
+            switch self {
+            case .stored: "outcome_stored"
+            case .partlyRejected: "outcome_partly_rejected"
+            case .rejected: "outcome_rejected"
+            case .pending: "outcome_pending"
+            case .ignored: "outcome_ignored"
+            }
+        }
     }
 
     private func reject(_ record: JournalRecord, writer: ReadingWriter, reason: String, deviceKey: String? = nil) throws {
