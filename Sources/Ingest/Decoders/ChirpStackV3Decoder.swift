@@ -12,6 +12,7 @@
 /// are ignored. The time is the first gateway's `time`, else `publishedAt`.
 public struct ChirpStackV3Decoder: PayloadDecoder, ChirpStackDecoder {
     static let format = "ChirpStack v3"
+    static let unreadMembers: JSONSkipRule? = nil
 
     public init() {}
 

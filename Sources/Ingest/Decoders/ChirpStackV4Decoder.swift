@@ -12,6 +12,16 @@
 public struct ChirpStackV4Decoder: PayloadDecoder, ChirpStackDecoder {
     static let format = "ChirpStack v4"
 
+    /// Identifiers, names, tags and base64 blobs: two thirds of an uplink's bytes, read by nothing below. Presence
+    /// checks still see them (`data`, `devAddr` tell an uplink and a join apart on custom topics).
+    static let unreadMembers: JSONSkipRule? = JSONSkipRule(
+        skipping: ["deduplicationId", "data", "devAddr", "regionConfigId"],
+        members: [
+            "deviceInfo": JSONSkipRule(skipping: ["tenantId", "tenantName", "applicationId", "applicationName", "deviceProfileId",
+                                                  "deviceProfileName", "deviceName", "deviceClassEnabled", "tags"]),
+            "rxInfo": JSONSkipRule(elements: JSONSkipRule(skipping: ["gatewayId", "uplinkId", "context", "metadata", "location", "crcStatus"])),
+        ])
+
     public init() {}
 
     public func decode(topic: String, payload: [UInt8], context: DecodingContext) throws(DecodeError) -> [DecodedMessage] {

@@ -16,10 +16,11 @@ enum LoRaWAN {
     }
 
     /// Parses the payload and requires a JSON object, naming the format in every error.
-    static func rootObject(_ payload: [UInt8], format: String, decoder: some PayloadDecoder) throws(DecodeError) -> JSONObject {
+    static func rootObject(_ payload: [UInt8], format: String, decoder: some PayloadDecoder,
+                           skipping rule: JSONSkipRule? = nil) throws(DecodeError) -> JSONObject {
         let value: JSONValue
         do {
-            value = try decoder.parseJSON(payload)
+            value = try decoder.parseJSON(payload, skipping: rule)
         } catch {
             throw DecodeError("\(format) payload: \(error.reason)\(binaryHint(payload))")
         }
@@ -185,13 +186,15 @@ protocol ChirpStackDecoder: PayloadDecoder {
     func radio(_ root: JSONObject) -> RadioMetadata
     /// A status event's link margin and battery level.
     func statusObservations(_ root: JSONObject) -> [Observation]
+    /// Members of the events that none of the above reads (parsed as `null`).
+    static var unreadMembers: JSONSkipRule? { get }
 }
 
 extension ChirpStackDecoder {
     /// Decodes a ChirpStack event: an uplink gives its readings and radio metadata, a status event its values, a
     /// join the device online, any other event nothing.
     func chirpStackMessages(topic: String, payload: [UInt8], context: DecodingContext) throws(DecodeError) -> [DecodedMessage] {
-        let root = try LoRaWAN.rootObject(payload, format: Self.format, decoder: self)
+        let root = try LoRaWAN.rootObject(payload, format: Self.format, decoder: self, skipping: Self.unreadMembers)
         switch try LoRaWAN.chirpStackEvent(topic: topic, root: root, format: Self.format) {
         case .ignored:
             return []

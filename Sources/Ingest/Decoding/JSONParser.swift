@@ -13,9 +13,10 @@ public struct JSONParser {
     /// Objects with more members than this find duplicate keys through a hash index rather than by comparison.
     static let indexedObjectSize = 32
 
-    public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+    /// - Parameter rule: members whose values are checked but not kept (`null` stands in for them).
+    public static func parse(_ bytes: [UInt8], skipping rule: JSONSkipRule? = nil) throws(JSONParseError) -> JSONValue {
         try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) -> JSONValue in
-            try parse(buffer: buffer)
+            try parse(buffer: buffer, rule: rule)
         }
     }
 
@@ -25,14 +26,14 @@ public struct JSONParser {
         return try result.get()
     }
 
-    private static func parse(buffer: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSONValue {
+    private static func parse(buffer: UnsafeBufferPointer<UInt8>, rule: JSONSkipRule? = nil) throws(JSONParseError) -> JSONValue {
         var parser = JSONParser(buffer: buffer)
         defer {
             parser.memberStack.release()
             parser.itemStack.release()
         }
         parser.skipWhitespace()
-        let value = try parser.parseValue(depth: 0)
+        let value = try parser.parseValue(depth: 0, rule: rule)
         parser.skipWhitespace()
         guard parser.index == buffer.count else { throw parser.fail("unexpected data after the JSON value") }
         return value
@@ -58,11 +59,11 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
+    private mutating func parseValue(depth: Int, rule: JSONSkipRule? = nil) throws(JSONParseError) -> JSONValue {
         guard index < buffer.count else { throw fail(index == 0 ? "empty payload" : "unexpected end of data (truncated?)") }
         switch buffer[index] {
-        case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
-        case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
+        case UInt8(ascii: "{"): return try parseObject(depth: depth + 1, rule: rule)
+        case UInt8(ascii: "["): return try parseArray(depth: depth + 1, rule: rule?.elements)
         case UInt8(ascii: "\""): return .string(try parseString().string)
         case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
         case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
@@ -82,7 +83,7 @@ public struct JSONParser {
         index += count
     }
 
-    private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
+    private mutating func parseObject(depth: Int, rule: JSONSkipRule?) throws(JSONParseError) -> JSONValue {
         guard depth <= Self.maximumDepth else { throw fail("nesting deeper than \(Self.maximumDepth) levels") }
         index += 1
         skipWhitespace()
@@ -122,7 +123,17 @@ public struct JSONParser {
             guard index < buffer.count, buffer[index] == UInt8(ascii: ":") else { throw fail("expected ':' after member name") }
             index += 1
             skipWhitespace()
-            let value = try parseValue(depth: depth)
+            let value: JSONValue
+            if let rule, key.isPlain {
+                if rule.skips(key.raw) {
+                    try skipValue(depth: depth)
+                    value = .null
+                } else {
+                    value = try parseValue(depth: depth, rule: rule.rule(for: key.raw))
+                }
+            } else {
+                value = try parseValue(depth: depth)
+            }
             if let existing {
                 memberStack.replaceValue(at: existing, with: value)
             } else {
@@ -149,7 +160,7 @@ public struct JSONParser {
         return nil
     }
 
-    private mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
+    private mutating func parseArray(depth: Int, rule: JSONSkipRule?) throws(JSONParseError) -> JSONValue {
         guard depth <= Self.maximumDepth else { throw fail("nesting deeper than \(Self.maximumDepth) levels") }
         index += 1
         skipWhitespace()
@@ -157,7 +168,7 @@ public struct JSONParser {
         let base = itemStack.count
         while true {
             skipWhitespace()
-            let item = try parseValue(depth: depth)
+            let item = try parseValue(depth: depth, rule: rule)
             itemStack.push(item)
             skipWhitespace()
             guard index < buffer.count else { throw fail("unexpected end of data in array (truncated?)") }
@@ -254,6 +265,18 @@ public struct JSONParser {
     }
 
     private mutating func parseString() throws(JSONParseError) -> ParsedString {
+        let (raw, hasEscapes, isASCII) = try scanString()
+        if hasEscapes { return ParsedString(string: try unescape(raw), isPlain: false, raw: raw) }
+        if isASCII {
+            return ParsedString(string: String(decoding: raw, as: UTF8.self), isPlain: true, raw: raw)
+        }
+        guard let string = String(validating: raw, as: UTF8.self) else { throw fail("invalid UTF-8 in string") }
+        return ParsedString(string: string, isPlain: false, raw: raw)
+    }
+
+    /// Finds the end of the string that starts at `index` (a quote) and moves past it: its bytes between the quotes,
+    /// whether it has escapes, and whether all its bytes are ASCII.
+    private mutating func scanString() throws(JSONParseError) -> (raw: UnsafeBufferPointer<UInt8>, hasEscapes: Bool, isASCII: Bool) {
         index += 1 // opening quote
         let start = index
         let count = buffer.count
@@ -286,12 +309,72 @@ public struct JSONParser {
         guard index < count else { throw fail("unterminated string (truncated?)") }
         let raw = UnsafeBufferPointer(rebasing: buffer[start..<index])
         index += 1 // closing quote
-        if hasEscapes { return ParsedString(string: try unescape(raw), isPlain: false, raw: raw) }
-        if orBytes & Self.highBits == 0 {
-            return ParsedString(string: String(decoding: raw, as: UTF8.self), isPlain: true, raw: raw)
+        return (raw, hasEscapes, orBytes & Self.highBits == 0)
+    }
+
+    // MARK: - Skipping (members a `JSONSkipRule` names): checked as strictly as parsed, nothing kept
+
+    private mutating func skipValue(depth: Int) throws(JSONParseError) {
+        guard index < buffer.count else { throw fail("unexpected end of data (truncated?)") }
+        switch buffer[index] {
+        case UInt8(ascii: "{"): try skipObject(depth: depth + 1)
+        case UInt8(ascii: "["): try skipArray(depth: depth + 1)
+        case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "t"): try expectLiteral("true")
+        case UInt8(ascii: "f"): try expectLiteral("false")
+        case UInt8(ascii: "n"): try expectLiteral("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try parseNumber()
+        default: throw fail("unexpected character '\(Unicode.Scalar(buffer[index]))'")
         }
-        guard let string = String(validating: raw, as: UTF8.self) else { throw fail("invalid UTF-8 in string") }
-        return ParsedString(string: string, isPlain: false, raw: raw)
+    }
+
+    private mutating func skipString() throws(JSONParseError) {
+        let (raw, hasEscapes, isASCII) = try scanString()
+        // Rare: the escapes and the UTF-8 are checked by building the string.
+        if hasEscapes {
+            _ = try unescape(raw)
+        } else if !isASCII, String(validating: raw, as: UTF8.self) == nil {
+            throw fail("invalid UTF-8 in string")
+        }
+    }
+
+    private mutating func skipObject(depth: Int) throws(JSONParseError) {
+        guard depth <= Self.maximumDepth else { throw fail("nesting deeper than \(Self.maximumDepth) levels") }
+        index += 1
+        skipWhitespace()
+        if index < buffer.count, buffer[index] == UInt8(ascii: "}") { index += 1; return }
+        while true {
+            skipWhitespace()
+            guard index < buffer.count else { throw fail("unexpected end of data in object (truncated?)") }
+            guard buffer[index] == UInt8(ascii: "\"") else { throw fail("expected a quoted member name") }
+            try skipString()
+            skipWhitespace()
+            guard index < buffer.count, buffer[index] == UInt8(ascii: ":") else { throw fail("expected ':' after member name") }
+            index += 1
+            skipWhitespace()
+            try skipValue(depth: depth)
+            skipWhitespace()
+            guard index < buffer.count else { throw fail("unexpected end of data in object (truncated?)") }
+            if buffer[index] == UInt8(ascii: ",") { index += 1; continue }
+            if buffer[index] == UInt8(ascii: "}") { index += 1; return }
+            throw fail("expected ',' or '}' in object")
+        }
+    }
+
+    private mutating func skipArray(depth: Int) throws(JSONParseError) {
+        guard depth <= Self.maximumDepth else { throw fail("nesting deeper than \(Self.maximumDepth) levels") }
+        index += 1
+        skipWhitespace()
+        if index < buffer.count, buffer[index] == UInt8(ascii: "]") { index += 1; return }
+        while true {
+            skipWhitespace()
+            try skipValue(depth: depth)
+            skipWhitespace()
+            guard index < buffer.count else { throw fail("unexpected end of data in array (truncated?)") }
+            if buffer[index] == UInt8(ascii: ",") { index += 1; continue }
+            if buffer[index] == UInt8(ascii: "]") { index += 1; return }
+            throw fail("expected ',' or ']' in array")
+        }
     }
 
     /// Six bits of a hash of a member name's bytes: its length and its first and last (up to) eight bytes.

@@ -35,9 +35,10 @@ public protocol PayloadDecoder: Sendable {
 
 extension PayloadDecoder {
     /// Parses the payload as JSON, turning a syntax error into a `DecodeError` with the byte offset.
-    func parseJSON(_ payload: [UInt8]) throws(DecodeError) -> JSONValue {
+    /// - Parameter rule: members the decoder never reads (checked, not kept).
+    func parseJSON(_ payload: [UInt8], skipping rule: JSONSkipRule? = nil) throws(DecodeError) -> JSONValue {
         do {
-            return try JSONParser.parse(payload)
+            return try JSONParser.parse(payload, skipping: rule)
         } catch {
             throw DecodeError(error.description)
         }
