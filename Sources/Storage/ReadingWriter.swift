@@ -20,10 +20,24 @@ public final class ReadingWriter {
     /// Per device: the last millisecond given to a receive-timed measurement.
     private var lastReceiptTime: [Int64: Int64] = [:]
     private var pendingReadings: [PendingReading] = []
+    /// The batch's readings as runs of one device, time and time source (a message's readings, usually): sorting
+    /// the runs orders the readings, with eight times fewer elements to sort.
+    private var pendingRuns: [PendingRun] = []
+    /// The readings in (device, time) order at flush; kept for its capacity.
+    private var orderedReadings: [PendingReading] = []
 
     /// Reused for every measurement's entries and blob.
     private var entryScratch: [PackedReadings.Entry] = []
     private var packScratch: [UInt8] = []
+
+    private struct PendingRun {
+        let device: Int64
+        let time: Int64
+        let timeFromReceipt: Bool
+        /// Where the run starts in `pendingReadings` (its arrival order).
+        let start: Int
+        var count: Int
+    }
 
     private struct PendingReading {
         let device: Int64
@@ -32,8 +46,6 @@ public final class ReadingWriter {
         let value: Double
         let isCounter: Bool
         let timeFromReceipt: Bool
-        /// Arrival order within the batch: the first of two repeats wins.
-        let order: Int
     }
 
     private let rollups: RollupAccumulator
@@ -117,6 +129,7 @@ public final class ReadingWriter {
         lastSeries = (-1, [])
         lastReceiptTime.removeAll()
         pendingReadings.removeAll()
+        pendingRuns.removeAll()
         rollups.reset()
     }
 
@@ -154,36 +167,47 @@ public final class ReadingWriter {
     public func insertReading(device: DeviceRecord, metric: String, unit: String, kind: String,
                               time: Int64, value: Double, receivedAt: Int64, timeFromReceipt: Bool = false) throws {
         let seriesID = try seriesID(device: device, metric: metric, unit: unit, kind: kind)
+        if let last = pendingRuns.last, last.device == device.id, last.time == time, last.timeFromReceipt == timeFromReceipt {
+            pendingRuns[pendingRuns.count - 1].count += 1
+        } else {
+            pendingRuns.append(PendingRun(device: device.id, time: time, timeFromReceipt: timeFromReceipt, start: pendingReadings.count, count: 1))
+        }
         pendingReadings.append(PendingReading(device: device.id, series: seriesID, time: time, value: value,
-                                              isCounter: kind == "counter", timeFromReceipt: timeFromReceipt,
-                                              order: pendingReadings.count))
+                                              isCounter: kind == "counter", timeFromReceipt: timeFromReceipt))
     }
 
     /// Writes the batch's readings, one measurement row per device and instant, in (device, time) order. Of two
-    /// readings of one series at one instant (a repeat), the first is kept.
+    /// readings of one series at one instant (a repeat), the first to arrive is kept.
     private func flushReadings() throws {
         guard !pendingReadings.isEmpty else { return }
-        pendingReadings.sort {
-            ($0.device, $0.time, $0.timeFromReceipt ? 1 : 0, $0.order) < ($1.device, $1.time, $1.timeFromReceipt ? 1 : 0, $1.order)
+        // Sorted by (device, time, time source, arrival): the runs, then their readings copied in that order (each
+        // run holds consecutive arrivals of one key, so this is the order a sort of the readings would give).
+        pendingRuns.sort {
+            ($0.device, $0.time, $0.timeFromReceipt ? 1 : 0, $0.start) < ($1.device, $1.time, $1.timeFromReceipt ? 1 : 0, $1.start)
         }
+        orderedReadings.removeAll(keepingCapacity: true)
+        orderedReadings.reserveCapacity(pendingReadings.count)
+        for run in pendingRuns { orderedReadings.append(contentsOf: pendingReadings[run.start..<(run.start + run.count)]) }
+        pendingRuns.removeAll(keepingCapacity: true)
+        pendingReadings.removeAll(keepingCapacity: true)
         let insert = try db.cached("INSERT INTO measurements (device_id, ts, readings) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
         var tally = FlushTally()
         var start = 0
-        while start < pendingReadings.count {
-            let first = pendingReadings[start]
+        while start < orderedReadings.count {
+            let first = orderedReadings[start]
             var end = start + 1
-            while end < pendingReadings.count, pendingReadings[end].device == first.device,
-                  pendingReadings[end].time == first.time, pendingReadings[end].timeFromReceipt == first.timeFromReceipt {
+            while end < orderedReadings.count, orderedReadings[end].device == first.device,
+                  orderedReadings[end].time == first.time, orderedReadings[end].timeFromReceipt == first.timeFromReceipt {
                 end += 1
             }
             if first.timeFromReceipt {
-                try storeReceiptTimed(pendingReadings[start..<end], insert: insert, tally: &tally)
+                try storeReceiptTimed(orderedReadings[start..<end], insert: insert, tally: &tally)
             } else {
-                try storeMeasured(pendingReadings[start..<end], insert: insert, tally: &tally)
+                try storeMeasured(orderedReadings[start..<end], insert: insert, tally: &tally)
             }
             start = end
         }
-        pendingReadings.removeAll(keepingCapacity: true)
+        orderedReadings.removeAll(keepingCapacity: true)
         if tally.stored > 0 { count("readings_stored", by: tally.stored) }
         if tally.duplicates > 0 { count("readings_duplicate", by: tally.duplicates) }
         if tally.resets > 0 { count("counter_resets", by: tally.resets) }
