@@ -22,9 +22,6 @@ public final class Connection {
         self.path = path
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, busyTimeoutMs)
-        // Plans that never depend on bound values: otherwise a statement whose use of a partial index depends on
-        // a bound value is recompiled at every execution, which defeats the statement cache.
-        pmc_sqlite3_enable_qpsg(db, 1)
         if !readOnly {
             try execute("PRAGMA journal_mode=WAL")
             try execute("PRAGMA synchronous=NORMAL")
@@ -64,6 +61,11 @@ public final class Connection {
     /// Prepares a statement that is not cached.
     public func prepare(_ sql: String) throws(SQLiteError) -> Statement {
         try Statement(connection: self, sql: sql)
+    }
+
+    /// How many times SQLite recompiled the cached statements behind the cache (see `Statement.recompilationCount`).
+    public var recompilationCount: Int {
+        statementCache.values.reduce(0) { $0 + $1.recompilationCount }
     }
 
     /// Executes one parameterised statement (cached).

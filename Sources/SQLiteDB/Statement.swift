@@ -23,8 +23,9 @@ public final class Statement {
 
     deinit { sqlite3_finalize(handle) }
 
-    /// How many times SQLite recompiled this statement behind the cache (a schema change, or a plan that depended
-    /// on bound values). Stays 0 in steady use: a recompilation costs more than the execution.
+    /// How many times SQLite recompiled this statement behind the cache: after a schema change, and at every
+    /// execution when its plan may depend on a bound value (a partial index whose `WHERE` a bound parameter may or
+    /// may not match). Statements run per batch must stay at 0: a recompilation costs more than the execution.
     public var recompilationCount: Int {
         Int(sqlite3_stmt_status(handle, SQLITE_STMTSTATUS_REPREPARE, 0))
     }

@@ -23,8 +23,8 @@ public final class ReadingWriter {
     /// The batch's readings as runs of one device, time and time source (a message's readings, usually): sorting
     /// the runs orders the readings, with eight times fewer elements to sort.
     private var pendingRuns: [PendingRun] = []
-    /// The readings in (device, time) order at flush; kept for its capacity.
-    private var orderedReadings: [PendingReading] = []
+    /// The readings of several runs with one key (a repeat, a burst), gathered at flush.
+    private var groupScratch: [PendingReading] = []
 
     /// Reused for every measurement's entries and blob.
     private var entryScratch: [PackedReadings.Entry] = []
@@ -180,34 +180,38 @@ public final class ReadingWriter {
     /// readings of one series at one instant (a repeat), the first to arrive is kept.
     private func flushReadings() throws {
         guard !pendingReadings.isEmpty else { return }
-        // Sorted by (device, time, time source, arrival): the runs, then their readings copied in that order (each
-        // run holds consecutive arrivals of one key, so this is the order a sort of the readings would give).
+        // Sorted by (device, time, time source, arrival): the runs, whose readings are then stored group by group
+        // (each run holds consecutive arrivals of one key, so this is the order a sort of the readings would give).
         pendingRuns.sort {
             ($0.device, $0.time, $0.timeFromReceipt ? 1 : 0, $0.start) < ($1.device, $1.time, $1.timeFromReceipt ? 1 : 0, $1.start)
         }
-        orderedReadings.removeAll(keepingCapacity: true)
-        orderedReadings.reserveCapacity(pendingReadings.count)
-        for run in pendingRuns { orderedReadings.append(contentsOf: pendingReadings[run.start..<(run.start + run.count)]) }
-        pendingRuns.removeAll(keepingCapacity: true)
-        pendingReadings.removeAll(keepingCapacity: true)
         let insert = try db.cached("INSERT INTO measurements (device_id, ts, readings) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
         var tally = FlushTally()
-        var start = 0
-        while start < orderedReadings.count {
-            let first = orderedReadings[start]
-            var end = start + 1
-            while end < orderedReadings.count, orderedReadings[end].device == first.device,
-                  orderedReadings[end].time == first.time, orderedReadings[end].timeFromReceipt == first.timeFromReceipt {
+        var index = 0
+        while index < pendingRuns.count {
+            let first = pendingRuns[index]
+            var end = index + 1
+            while end < pendingRuns.count, pendingRuns[end].device == first.device, pendingRuns[end].time == first.time,
+                  pendingRuns[end].timeFromReceipt == first.timeFromReceipt {
                 end += 1
             }
-            if first.timeFromReceipt {
-                try storeReceiptTimed(orderedReadings[start..<end], insert: insert, tally: &tally)
+            let group: ArraySlice<PendingReading>
+            if end == index + 1 {
+                group = pendingReadings[first.start..<(first.start + first.count)]
             } else {
-                try storeMeasured(orderedReadings[start..<end], insert: insert, tally: &tally)
+                groupScratch.removeAll(keepingCapacity: true)
+                for run in pendingRuns[index..<end] { groupScratch.append(contentsOf: pendingReadings[run.start..<(run.start + run.count)]) }
+                group = groupScratch[...]
             }
-            start = end
+            if first.timeFromReceipt {
+                try storeReceiptTimed(group, insert: insert, tally: &tally)
+            } else {
+                try storeMeasured(group, insert: insert, tally: &tally)
+            }
+            index = end
         }
-        orderedReadings.removeAll(keepingCapacity: true)
+        pendingRuns.removeAll(keepingCapacity: true)
+        pendingReadings.removeAll(keepingCapacity: true)
         if tally.stored > 0 { count("readings_stored", by: tally.stored) }
         if tally.duplicates > 0 { count("readings_duplicate", by: tally.duplicates) }
         if tally.resets > 0 { count("counter_resets", by: tally.resets) }

@@ -48,6 +48,21 @@ struct RollupTests {
         #expect(calendar.bucket(.month, containing: local("2026-01-31T23:30")).start == local("2026-01-01T00:00"))
     }
 
+    @Test("refreshing days and months and purging rollups, again and again, recompiles no statement")
+    func rollupStatementsStayCompiled() throws {
+        let db = try Schema.open(path: path)
+        let writer = ReadingWriter(connection: db, timeZone: paris)
+        try store([("2026-01-30T23:10", 100), ("2026-01-31T08:00", 150), ("2026-02-01T00:20", 170)], kind: "counter", db: db, writer: writer)
+        let before = db.recompilationCount
+        for (index, time) in ["2026-02-01T09:00", "2026-02-02T10:00", "2026-01-31T12:00", "2026-02-03T11:00"].enumerated() {
+            try store([(time, 200 + Double(index))], kind: "counter", db: db, writer: writer)
+            _ = try RetentionPurger(connection: db, policy: RetentionPolicy(rawDays: 0, hourlyDays: 400, dailyDays: 400, monthlyDays: 400, rejectedDays: 0))
+                .purgeAll(now: local("2026-02-04T00:00"))
+        }
+        #expect(try rollup(db, .month, "2026-02-01T00:00") != nil)
+        #expect(db.recompilationCount == before)
+    }
+
     @Test("counter consumption per hour, day and month, across a reset")
     func counterAcrossReset() throws {
         let db = try Schema.open(path: path)

@@ -89,10 +89,12 @@ public final class RetentionPurger {
 
     /// Deletes the oldest rollups of one series and period before `cutoff`, at most `chunk` of them, through the
     /// primary key: no table scan.
+    /// The period is a literal (one statement per period): with a bound one, SQLite would recompile the statement
+    /// at every execution, as the partial indexes of days and months may or may not apply.
     private func deleteRollups(series: Int64, period: RollupPeriod, before cutoff: Int64) throws -> Int {
         try db.cached("""
-            DELETE FROM rollups WHERE series_id = ?1 AND period = ?4 AND bucket_start < ?2 AND bucket_start <= coalesce(
-                (SELECT bucket_start FROM rollups WHERE series_id = ?1 AND period = ?4 AND bucket_start < ?2 ORDER BY bucket_start LIMIT 1 OFFSET ?3), ?2)
-            """).execute([series, cutoff, chunk - 1, period.rawValue])
+            DELETE FROM rollups WHERE series_id = ?1 AND period = \(period.rawValue) AND bucket_start < ?2 AND bucket_start <= coalesce(
+                (SELECT bucket_start FROM rollups WHERE series_id = ?1 AND period = \(period.rawValue) AND bucket_start < ?2 ORDER BY bucket_start LIMIT 1 OFFSET ?3), ?2)
+            """).execute([series, cutoff, chunk - 1])
     }
 }

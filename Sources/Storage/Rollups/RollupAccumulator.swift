@@ -352,7 +352,7 @@ final class RollupAccumulator {
     /// Recomputes `days` in order until `deadline` (uptime ns) has passed, at least one.
     private func refresh(days: [Key], db: Connection, deadline: UInt64) throws {
         for day in days {
-            try refresh(.day, start: day.bucket, end: calendar.bucket(.day, containing: day.bucket).end, from: .hour, series: day.series, db: db)
+            try refresh(.day, start: day.bucket, end: calendar.bucket(.day, containing: day.bucket).end, series: day.series, db: db)
             try domains.touch(series: day.series, period: .day, bucket: day.bucket, db: db)
             let month = Key(series: day.series, bucket: calendar.bucket(.month, containing: day.bucket).start)
             if monthsToRefresh.insert(month).inserted { newMonths.append(month) }
@@ -364,7 +364,7 @@ final class RollupAccumulator {
     /// Recomputes `months` in order until `deadline` (uptime ns) has passed, at least one.
     private func refresh(months: [Key], db: Connection, deadline: UInt64) throws {
         for month in months {
-            try refresh(.month, start: month.bucket, end: calendar.bucket(.month, containing: month.bucket).end, from: .day, series: month.series, db: db)
+            try refresh(.month, start: month.bucket, end: calendar.bucket(.month, containing: month.bucket).end, series: month.series, db: db)
             try domains.touch(series: month.series, period: .month, bucket: month.bucket, db: db)
             refreshedMonths.append(month)
             if deadline != .max, DispatchTime.now().uptimeNanoseconds >= deadline { return }
@@ -475,18 +475,26 @@ final class RollupAccumulator {
     }
 
     /// Recomputes one day (from its hours) or one month (from its days).
-    private func refresh(_ period: RollupPeriod, start: Int64, end: Int64, from child: RollupPeriod, series: Int64, db: Connection) throws {
-        try db.cached(Self.periodFromChildren).execute([series, period.rawValue, start, child.rawValue, end])
+    private func refresh(_ period: RollupPeriod, start: Int64, end: Int64, series: Int64, db: Connection) throws {
+        try db.cached(period == .month ? Self.monthFromDays : Self.dayFromHours).execute([series, start, end])
     }
 
-    /// A day from its hours or a month from its days: ?1 series, ?2 period, ?3 start, ?4 child period, ?5 end.
-    private static let periodFromChildren = replaceRollup("""
-        SELECT ?1, ?2, ?3, sum(count), sum(sum), min(min), max(max),
-               min(first_ts), (SELECT first_value FROM rollups WHERE series_id = ?1 AND period = ?4 AND bucket_start >= ?3 AND bucket_start < ?5 ORDER BY first_ts LIMIT 1),
-               max(last_ts), (SELECT last_value FROM rollups WHERE series_id = ?1 AND period = ?4 AND bucket_start >= ?3 AND bucket_start < ?5 ORDER BY last_ts DESC LIMIT 1),
-               sum(consumption)
-        FROM rollups WHERE series_id = ?1 AND period = ?4 AND bucket_start >= ?3 AND bucket_start < ?5
-        """)
+    // The periods are literals, not parameters: the days and months have partial indexes (`WHERE period = 2`, `= 3`),
+    // and SQLite recompiles a statement at every execution when a bound value decides whether one applies.
+    private static let dayFromHours = periodFromChildren(period: .day, child: .hour)
+    private static let monthFromDays = periodFromChildren(period: .month, child: .day)
+
+    /// A day from its hours or a month from its days: ?1 series, ?2 start, ?3 end.
+    private static func periodFromChildren(period: RollupPeriod, child: RollupPeriod) -> String {
+        let children = "FROM rollups WHERE series_id = ?1 AND period = \(child.rawValue) AND bucket_start >= ?2 AND bucket_start < ?3"
+        return replaceRollup("""
+            SELECT ?1, \(period.rawValue), ?2, sum(count), sum(sum), min(min), max(max),
+                   min(first_ts), (SELECT first_value \(children) ORDER BY first_ts LIMIT 1),
+                   max(last_ts), (SELECT last_value \(children) ORDER BY last_ts DESC LIMIT 1),
+                   sum(consumption)
+            \(children)
+            """)
+    }
 
     /// One hour from the raw readings: ?1 series, ?2 hour start, ?3 hour end, ?4 consumption (0 or NULL).
     private static let hourFromReadings = replaceRollup("""
