@@ -30,6 +30,8 @@ public final class ReadingWriter {
     private var entryScratch: [PackedReadings.Entry] = []
     private var packScratch: [UInt8] = []
 
+    /// Consecutive readings of one device at one time (and time source): the readings themselves hold only what
+    /// differs between them.
     private struct PendingRun {
         let device: Int64
         let time: Int64
@@ -40,12 +42,9 @@ public final class ReadingWriter {
     }
 
     private struct PendingReading {
-        let device: Int64
         let series: Int64
-        let time: Int64
         let value: Double
         let isCounter: Bool
-        let timeFromReceipt: Bool
     }
 
     private let rollups: RollupAccumulator
@@ -172,8 +171,7 @@ public final class ReadingWriter {
         } else {
             pendingRuns.append(PendingRun(device: device.id, time: time, timeFromReceipt: timeFromReceipt, start: pendingReadings.count, count: 1))
         }
-        pendingReadings.append(PendingReading(device: device.id, series: seriesID, time: time, value: value,
-                                              isCounter: kind == "counter", timeFromReceipt: timeFromReceipt))
+        pendingReadings.append(PendingReading(series: seriesID, value: value, isCounter: kind == "counter"))
     }
 
     /// Writes the batch's readings, one measurement row per device and instant, in (device, time) order. Of two
@@ -204,9 +202,9 @@ public final class ReadingWriter {
                 group = groupScratch[...]
             }
             if first.timeFromReceipt {
-                try storeReceiptTimed(group, insert: insert, tally: &tally)
+                try storeReceiptTimed(group, device: first.device, receivedAt: first.time, insert: insert, tally: &tally)
             } else {
-                try storeMeasured(group, insert: insert, tally: &tally)
+                try storeMeasured(group, device: first.device, time: first.time, insert: insert, tally: &tally)
             }
             index = end
         }
@@ -224,7 +222,8 @@ public final class ReadingWriter {
     }
 
     /// Readings of one device at one measurement time: new series are added to the stored row, repeats are not.
-    private func storeMeasured(_ group: ArraySlice<PendingReading>, insert: Statement, tally: inout FlushTally) throws {
+    private func storeMeasured(_ group: ArraySlice<PendingReading>, device: Int64, time: Int64, insert: Statement,
+                               tally: inout FlushTally) throws {
         var chosen = group
         if Self.repeatsSeries(group) {
             var seen = Set<Int64>()
@@ -232,13 +231,12 @@ public final class ReadingWriter {
             tally.duplicates += Int64(group.count - firsts.count)
             chosen = firsts[...]
         }
-        let first = chosen[chosen.startIndex]
-        switch try storeMeasurement(device: first.device, time: first.time, chosen, insert: insert, mergeIntoExisting: true) {
+        switch try storeMeasurement(device: device, time: time, chosen, insert: insert, mergeIntoExisting: true) {
         case .inserted:
-            try addToRollups(chosen, time: first.time, tally: &tally)
+            try addToRollups(chosen, time: time, tally: &tally)
         case .merged(let added):
             tally.duplicates += Int64(chosen.count - added.count)
-            try addToRollups(chosen.filter { added.contains($0.series) }, time: first.time, tally: &tally)
+            try addToRollups(chosen.filter { added.contains($0.series) }, time: time, tally: &tally)
         }
     }
 
@@ -263,10 +261,11 @@ public final class ReadingWriter {
     }
 
     /// Receive-timed readings of one device: each run of distinct series takes the next free millisecond.
-    private func storeReceiptTimed(_ group: ArraySlice<PendingReading>, insert: Statement, tally: inout FlushTally) throws {
+    private func storeReceiptTimed(_ group: ArraySlice<PendingReading>, device: Int64, receivedAt: Int64, insert: Statement,
+                                   tally: inout FlushTally) throws {
         // Usually one message's readings, each series once: one run, without sorting them into runs.
         if !Self.repeatsSeries(group) {
-            try storeReceiptTimedRun(group, insert: insert, tally: &tally)
+            try storeReceiptTimedRun(group, device: device, receivedAt: receivedAt, insert: insert, tally: &tally)
             return
         }
         // The k-th reading of a series in the group goes to the k-th run (linear, whatever the burst's size).
@@ -278,21 +277,21 @@ public final class ReadingWriter {
             if run == runs.count { runs.append([]) }
             runs[run].append(reading)
         }
-        for run in runs { try storeReceiptTimedRun(run[...], insert: insert, tally: &tally) }
+        for run in runs { try storeReceiptTimedRun(run[...], device: device, receivedAt: receivedAt, insert: insert, tally: &tally) }
     }
 
     /// Stores readings of distinct series of one device at the next free millisecond from their receive time.
-    private func storeReceiptTimedRun(_ run: ArraySlice<PendingReading>, insert: Statement, tally: inout FlushTally) throws {
-        let first = run[run.startIndex]
-        var time = first.time
-        if let last = lastReceiptTime[first.device], time <= last { time = last + 1 }
+    private func storeReceiptTimedRun(_ run: ArraySlice<PendingReading>, device: Int64, receivedAt: Int64, insert: Statement,
+                                      tally: inout FlushTally) throws {
+        var time = receivedAt
+        if let last = lastReceiptTime[device], time <= last { time = last + 1 }
         var attempts = 0
-        while case .merged = try storeMeasurement(device: first.device, time: time, run, insert: insert, mergeIntoExisting: false) {
+        while case .merged = try storeMeasurement(device: device, time: time, run, insert: insert, mergeIntoExisting: false) {
             attempts += 1
-            guard attempts < 10_000 else { throw SQLiteError(code: 19, message: "no free millisecond for a receive-timed reading of device \(first.device)") }
+            guard attempts < 10_000 else { throw SQLiteError(code: 19, message: "no free millisecond for a receive-timed reading of device \(device)") }
             time += 1
         }
-        lastReceiptTime[first.device] = time
+        lastReceiptTime[device] = time
         try addToRollups(run, time: time, tally: &tally)
     }
 

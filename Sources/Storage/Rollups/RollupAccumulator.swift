@@ -257,22 +257,25 @@ final class RollupAccumulator {
         try writeRecomputedHours(db: db)
         // Sorting the keys, not the (key, delta) pairs: under load there are tens of thousands of them, and memory counts.
         let keys = hours.keys.filter { !hoursWrittenInBatch.contains($0) }.sorted(by: { ($0.series, $0.bucket) < ($1.series, $1.bucket) })
-        var newest: [Key] = []
-        if keepingNewest {
-            for (index, key) in keys.enumerated() where index + 1 == keys.count || keys[index + 1].series != key.series {
-                newest.append(key)
+        // In key order, a series' newest hour is the one the next key does not share the series with.
+        func isNewest(_ index: Int) -> Bool { index + 1 == keys.count || keys[index + 1].series != keys[index].series }
+        var newestCount = 0
+        if keepingNewest { for index in keys.indices where isNewest(index) { newestCount += 1 } }
+        let keepNewest = newestCount > 0 && newestCount < maximumPendingHours / 2
+        var kept: [Key] = []
+        let upsert = try db.cached(Self.upsertHour)
+        for (index, key) in keys.enumerated() {
+            if keepNewest, isNewest(index) {
+                kept.append(key)
+            } else {
+                try writeHour(key, hours[key]!, upsert: upsert, markWritten: keepNewest)
             }
         }
-        let keep = newest.count < maximumPendingHours / 2 ? Set(newest) : []
-        let upsert = try db.cached(Self.upsertHour)
-        for key in keys where !keep.contains(key) {
-            try writeHour(key, hours[key]!, upsert: upsert, markWritten: !keep.isEmpty)
-        }
         try backlog.clear(.hour, db: db)
-        if keep.isEmpty {
-            allHoursWrittenInBatch = true
+        if keepNewest {
+            try backlog.list(kept, period: .hour, db: db)
         } else {
-            try backlog.list(keep, period: .hour, db: db)
+            allHoursWrittenInBatch = true
         }
         cycle.removeAll()
         cyclePosition = 0
