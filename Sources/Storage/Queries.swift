@@ -79,8 +79,9 @@ public struct GatewayQueries {
         if let device { sql += " AND d.key = ?"; values.append(device) }
         if let asset { sql += " AND s.asset_id = ?"; values.append(asset) }
         if let metric { sql += " AND s.metric = ?"; values.append(metric) }
-        if let from { sql += " AND r.ts >= ?"; values.append(from) }
-        if let to { sql += " AND r.ts < ?"; values.append(to) }
+        // The hour bounds restrict the device hours visited; the time bounds, the readings within them.
+        if let from { sql += " AND r.hour >= ? AND r.ts >= ?"; values += [MeasurementHour.of(from), from] as [any SQLBindable] }
+        if let to { sql += " AND r.hour <= ? AND r.ts < ?"; values += [MeasurementHour.of(to - 1), to] as [any SQLBindable] }
         sql += " ORDER BY s.metric, d.key, r.ts LIMIT ?"
         values.append(limit)
         return try db.prepare(sql).map(values) { row in

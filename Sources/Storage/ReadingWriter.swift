@@ -26,6 +26,10 @@ public final class ReadingWriter {
     /// The readings of several runs with one key (a repeat, a burst), gathered at flush.
     private var groupScratch: [PendingReading] = []
 
+    /// Per device: the hour whose `device_hours` row this connection has written or found (the hour of its
+    /// previous measurement, usually the same): one insert per device and hour, not per measurement.
+    private var deviceHour: [Int64: Int64] = [:]
+
     /// Reused for every measurement's entries and blob.
     private var entryScratch: [PackedReadings.Entry] = []
     private var packScratch: [UInt8] = []
@@ -127,6 +131,7 @@ public final class ReadingWriter {
         series.removeAll()
         lastSeries = (-1, [])
         lastReceiptTime.removeAll()
+        deviceHour.removeAll()
         pendingReadings.removeAll()
         pendingRuns.removeAll()
         rollups.reset()
@@ -183,7 +188,7 @@ public final class ReadingWriter {
         pendingRuns.sort {
             ($0.device, $0.time, $0.timeFromReceipt ? 1 : 0, $0.start) < ($1.device, $1.time, $1.timeFromReceipt ? 1 : 0, $1.start)
         }
-        let insert = try db.cached("INSERT INTO measurements (device_id, ts, readings) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+        let insert = try db.cached("INSERT INTO measurements (hour, device_id, ts, readings) VALUES (?2 / \(MeasurementHour.milliseconds), ?1, ?2, ?3) ON CONFLICT DO NOTHING")
         var tally = FlushTally()
         var index = 0
         while index < pendingRuns.count {
@@ -324,15 +329,27 @@ public final class ReadingWriter {
         insert.bind(device, at: 1)
         insert.bind(time, at: 2)
         try insert.bind(.blob(packScratch), at: 3)
-        if try insert.run() > 0 { return .inserted }
+        if try insert.run() > 0 {
+            try recordHour(device: device, time: time)
+            return .inserted
+        }
         guard mergeIntoExisting else { return .merged(added: []) }
-        let select = try db.cached("SELECT readings FROM measurements WHERE device_id = ? AND ts = ?")
+        let select = try db.cached("SELECT readings FROM measurements WHERE hour = ?2 / \(MeasurementHour.milliseconds) AND device_id = ?1 AND ts = ?2")
         guard var stored = try select.first([device, time], { PackedReadings(bytes: $0.blob(0)) }) else { return .merged(added: []) }
         let added = stored.merge(entryScratch)
         if !added.isEmpty {
-            try db.cached("UPDATE measurements SET readings = ? WHERE device_id = ? AND ts = ?").execute([SQLValue.blob(stored.bytes), device, time])
+            try db.cached("UPDATE measurements SET readings = ?3 WHERE hour = ?2 / \(MeasurementHour.milliseconds) AND device_id = ?1 AND ts = ?2")
+                .execute([device, time, SQLValue.blob(stored.bytes)])
         }
         return .merged(added: added.map(\.series))
+    }
+
+    /// Lists the hour of a new measurement among its device's hours (`device_hours`), unless this connection did.
+    private func recordHour(device: Int64, time: Int64) throws {
+        let hour = MeasurementHour.of(time)
+        guard deviceHour[device] != hour else { return }
+        try db.cached("INSERT INTO device_hours (device_id, hour) VALUES (?, ?) ON CONFLICT DO NOTHING").execute([device, hour])
+        deviceHour[device] = hour
     }
 
     /// Records that a device was heard from, with the fields its profile did not map (for `pmc-gateway devices`).

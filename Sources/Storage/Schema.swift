@@ -229,6 +229,58 @@ public enum Schema {
                         AND reading_value(readings, s.id) IS NOT NULL ORDER BY ts DESC LIMIT 1);
                 """)
         }
+        migrator.register("011_measurements_by_hour") { db in
+            try db.execute("""
+                -- Measurements clustered by UTC hour, then device: a batch's rows land in the few pages of the newest
+                -- hours instead of one page per device (device-first rewrote ~4,300 pages per 14,000-message batch:
+                -- 64 % of the bytes written), and the purge deletes whole hours from the front of the table.
+                -- hour = ts / 3600000 (integer division, as `MeasurementHour` computes it).
+                CREATE TABLE measurements_by_hour (
+                    hour INTEGER NOT NULL,
+                    device_id INTEGER NOT NULL,
+                    ts INTEGER NOT NULL,
+                    readings BLOB NOT NULL,
+                    PRIMARY KEY (hour, device_id, ts)
+                ) WITHOUT ROWID;
+                INSERT INTO measurements_by_hour (hour, device_id, ts, readings)
+                SELECT ts / 3600000, device_id, ts, readings FROM measurements ORDER BY ts / 3600000, device_id, ts;
+
+                -- The hours in which each device has measurements: a device's readings over any range are found by
+                -- seeking (hour, device) for each of its hours, never by scanning the other devices'.
+                CREATE TABLE device_hours (
+                    device_id INTEGER NOT NULL,
+                    hour INTEGER NOT NULL,
+                    PRIMARY KEY (device_id, hour)
+                ) WITHOUT ROWID;
+                INSERT INTO device_hours (device_id, hour) SELECT DISTINCT device_id, hour FROM measurements_by_hour ORDER BY 1, 2;
+
+                DROP VIEW latest;
+                DROP VIEW readings;
+                DROP TABLE measurements;
+                ALTER TABLE measurements_by_hour RENAME TO measurements;
+
+                -- One row per reading. Bound `hour` (with `ts`) when reading a time range: the bound applies to the
+                -- device's hours, and the rows are then found by their key. Needs the reading_value function.
+                CREATE VIEW readings AS
+                SELECT s.id AS series_id, m.ts AS ts, reading_value(m.readings, s.id) AS value, h.hour AS hour
+                FROM series s
+                JOIN device_hours h ON h.device_id = s.device_id
+                JOIN measurements m ON m.hour = h.hour AND m.device_id = h.device_id
+                WHERE reading_value(m.readings, s.id) IS NOT NULL;
+
+                -- The latest value of a series: the newest measurement holding it, searched from its device's newest
+                -- hour backwards; once the raw readings are purged, the last value of its newest day.
+                CREATE VIEW latest AS
+                SELECT n.series_id AS series_id, coalesce(n.ts, d.last_ts) AS ts,
+                       coalesce(reading_value(m.readings, n.series_id), d.last_value) AS value
+                FROM (SELECT s.id AS series_id, s.device_id AS device_id,
+                             (SELECT r.ts FROM readings r WHERE r.series_id = s.id ORDER BY r.hour DESC, r.ts DESC LIMIT 1) AS ts
+                      FROM series s) n
+                LEFT JOIN measurements m ON m.hour = n.ts / 3600000 AND m.device_id = n.device_id AND m.ts = n.ts
+                LEFT JOIN rollups d ON d.series_id = n.series_id AND d.period = 2
+                    AND d.bucket_start = (SELECT max(bucket_start) FROM rollups WHERE series_id = n.series_id AND period = 2);
+                """)
+        }
         return migrator
     }
 

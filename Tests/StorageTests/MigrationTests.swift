@@ -4,7 +4,7 @@ import Testing
 @testable import Storage
 
 struct MigrationTests {
-    @Test("009 packs the readings of an existing database into measurements; the readings view returns the same rows")
+    @Test("009 packs the readings of an existing database into measurements, 011 files them by hour; the readings view returns the same rows")
     func packedMeasurementsKeepExistingReadings() throws {
         let path = NSTemporaryDirectory() + "pmc-migrate-\(UUID().uuidString.prefix(8)).sqlite"
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -13,17 +13,21 @@ struct MigrationTests {
         try db.execute("INSERT INTO devices (id, key) VALUES (1, 'd1'), (2, 'd2')")
         try db.execute("INSERT INTO series (id, device_id, metric, unit, kind) VALUES (10, 1, 'a', 'x', 'gauge'), (11, 1, 'b', 'x', 'counter'), (12, 2, 'a', 'x', 'gauge')")
         var before: [[Double]] = []
-        for time in stride(from: Int64(1_000), through: 50_000, by: 1_000) {
-            for series in [Int64(10), 11, 12] where !(series == 11 && time % 3_000 == 0) {
+        for time in stride(from: Int64(1_000), through: 50_000, by: 1_000).map({ $0 * 3_600 }) {   // 50 hours
+            for series in [Int64(10), 11, 12] where !(series == 11 && time % 18_000_000 == 0) {
                 let value = Double(time) / 7 + Double(series)
                 try db.run("INSERT INTO readings (series_id, ts, value) VALUES (?, ?, ?)", series, time, value)
                 before.append([Double(series), Double(time), value])
             }
         }
         let applied = try Schema.migrate(db)
-        #expect(applied == ["009_packed_measurements", "010_latest_from_measurements"])
+        #expect(applied == ["009_packed_measurements", "010_latest_from_measurements", "011_measurements_by_hour"])
         let after = try db.prepare("SELECT series_id, ts, value FROM readings ORDER BY series_id, ts").map { [Double($0.int(0)), Double($0.int(1)), $0.double(2)] }
         #expect(after == before.sorted { ($0[0], $0[1]) < ($1[0], $1[1]) })
         #expect(try db.scalarInt("SELECT count(*) FROM measurements") == 100)   // 50 instants × 2 devices
+        #expect(try db.scalarInt("SELECT count(*) FROM measurements WHERE hour != ts / 3600000") == 0)
+        #expect(try db.scalarInt("SELECT count(*) FROM device_hours") == 100)   // 50 hours × 2 devices
+        let latest = try db.prepare("SELECT series_id, ts FROM latest ORDER BY series_id").map { [$0.int(0), $0.int(1)] }
+        #expect(latest == [[10, 180_000_000], [11, 176_400_000], [12, 180_000_000]])   // series 11 skips every fifth hour, the last one included
     }
 }

@@ -47,8 +47,10 @@ struct RetentionTests {
         let db = try Schema.open(path: path)
         try populate(db)
         let purger = RetentionPurger(connection: db, policy: RetentionPolicy(rawDays: 1, hourlyDays: 0, dailyDays: 0, monthlyDays: 0, rejectedDays: 0), chunk: 10)
-        #expect(try purger.step(now: now) == 10)
-        #expect(try db.scalarInt("SELECT count(*) FROM readings") == 190)
+        // 10 measurements (the oldest hours, of both devices) and 10 of one device's hours.
+        #expect(try purger.step(now: now) == 20)
+        #expect(try db.scalarInt("SELECT count(*) FROM measurements") == 190)
+        #expect(try db.scalarInt("SELECT count(*) FROM device_hours") == 190)
     }
 
     @Test("the database is created with incremental auto-vacuum (freed pages go back without a VACUUM), 8 KiB pages, in WAL mode")

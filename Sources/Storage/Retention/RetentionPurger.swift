@@ -25,8 +25,12 @@ public final class RetentionPurger {
     public func step(now: Int64) throws -> Int {
         try db.transaction {
             var deleted = 0
-            if policy.rawDays > 0, let device = try next(after: &deviceCursor, in: "devices") {
-                deleted += try deleteMeasurements(device: device, before: now - Int64(policy.rawDays) * Self.dayMs)
+            if policy.rawDays > 0 {
+                let cutoffHour = MeasurementHour.of(now - Int64(policy.rawDays) * Self.dayMs)
+                deleted += try deleteMeasurements(beforeHour: cutoffHour)
+                if let device = try next(after: &deviceCursor, in: "devices") {
+                    deleted += try deleteDeviceHours(device: device, beforeHour: cutoffHour)
+                }
             }
             if let series = try next(after: &seriesCursor, in: "series") {
                 for (period, days) in [(RollupPeriod.hour, policy.hourlyDays), (.day, policy.dailyDays), (.month, policy.monthlyDays)] where days > 0 {
@@ -78,13 +82,21 @@ public final class RetentionPurger {
         return first
     }
 
-    /// Deletes the oldest measurements of one device before `cutoff`, at most `chunk` of them, through the
-    /// primary key: no table scan.
-    private func deleteMeasurements(device: Int64, before cutoff: Int64) throws -> Int {
+    /// Deletes the oldest measurements of the hours before `hour`, at most `chunk` of them: the front of the table,
+    /// found through the primary key. Whole hours: a reading is kept up to an hour longer than the policy says.
+    private func deleteMeasurements(beforeHour hour: Int64) throws -> Int {
         try db.cached("""
-            DELETE FROM measurements WHERE device_id = ?1 AND ts < ?2 AND ts <= coalesce(
-                (SELECT ts FROM measurements WHERE device_id = ?1 AND ts < ?2 ORDER BY ts LIMIT 1 OFFSET ?3), ?2)
-            """).execute([device, cutoff, chunk - 1])
+            DELETE FROM measurements WHERE (hour, device_id, ts) IN
+                (SELECT hour, device_id, ts FROM measurements WHERE hour < ? ORDER BY hour, device_id, ts LIMIT ?)
+            """).execute([hour, chunk])
+    }
+
+    /// Deletes one device's hours before `hour` from `device_hours`, at most `chunk` of them.
+    private func deleteDeviceHours(device: Int64, beforeHour hour: Int64) throws -> Int {
+        try db.cached("""
+            DELETE FROM device_hours WHERE device_id = ?1 AND hour < ?2 AND hour <= coalesce(
+                (SELECT hour FROM device_hours WHERE device_id = ?1 AND hour < ?2 ORDER BY hour LIMIT 1 OFFSET ?3), ?2)
+            """).execute([device, hour, chunk - 1])
     }
 
     /// Deletes the oldest rollups of one series and period before `cutoff`, at most `chunk` of them, through the

@@ -452,16 +452,16 @@ final class RollupAccumulator {
     }
 
     private func previousReading(series: Int64, before time: Int64, db: Connection) throws -> (time: Int64, value: Double)? {
-        try db.cached("SELECT ts, value FROM readings WHERE series_id = ? AND ts < ? ORDER BY ts DESC LIMIT 1")
+        try db.cached("SELECT ts, value FROM readings WHERE series_id = ?1 AND hour <= \(Self.hourOf("?2")) AND ts < ?2 ORDER BY hour DESC, ts DESC LIMIT 1")
             .first([series, time]) { ($0.int(0), $0.double(1)) }
     }
 
     private func newestReading(series: Int64, db: Connection) throws -> (time: Int64, value: Double)? {
-        try db.cached("SELECT ts, value FROM readings WHERE series_id = ? ORDER BY ts DESC LIMIT 1").first([series]) { ($0.int(0), $0.double(1)) }
+        try db.cached("SELECT ts, value FROM readings WHERE series_id = ? ORDER BY hour DESC, ts DESC LIMIT 1").first([series]) { ($0.int(0), $0.double(1)) }
     }
 
     private func nextReadingTime(series: Int64, after time: Int64, db: Connection) throws -> Int64? {
-        try db.cached("SELECT ts FROM readings WHERE series_id = ? AND ts > ? ORDER BY ts LIMIT 1").first([series, time]) { $0.int(0) }
+        try db.cached("SELECT ts FROM readings WHERE series_id = ?1 AND hour >= \(Self.hourOf("?2")) AND ts > ?2 ORDER BY hour, ts LIMIT 1").first([series, time]) { $0.int(0) }
     }
 
     /// The exact increase of a counter over one hour, from the raw readings (and the one before the hour).
@@ -469,7 +469,7 @@ final class RollupAccumulator {
         let end = calendar.bucket(.hour, containing: key.bucket).end
         var previous = try previousReading(series: key.series, before: key.bucket, db: db)?.value
         var consumption = 0.0
-        try db.cached("SELECT value FROM readings WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts").forEach([key.series, key.bucket, end]) { row in
+        try db.cached("SELECT value FROM readings WHERE series_id = ?1 AND \(Self.within("?2", "?3")) ORDER BY hour, ts").forEach([key.series, key.bucket, end]) { row in
             let value = row.double(0)
             if let last = previous { consumption += value >= last ? value - last : value }
             previous = value
@@ -502,11 +502,19 @@ final class RollupAccumulator {
     /// One hour from the raw readings: ?1 series, ?2 hour start, ?3 hour end, ?4 consumption (0 or NULL).
     private static let hourFromReadings = replaceRollup("""
         SELECT ?1, 1, ?2, count(*), sum(value), min(value), max(value),
-               min(ts), (SELECT value FROM readings WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts LIMIT 1),
-               max(ts), (SELECT value FROM readings WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts DESC LIMIT 1),
+               min(ts), (SELECT value FROM readings WHERE series_id = ?1 AND \(within("?2", "?3")) ORDER BY hour, ts LIMIT 1),
+               max(ts), (SELECT value FROM readings WHERE series_id = ?1 AND \(within("?2", "?3")) ORDER BY hour DESC, ts DESC LIMIT 1),
                ?4
-        FROM readings WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3
+        FROM readings WHERE series_id = ?1 AND \(within("?2", "?3"))
         """)
+
+    /// The measurement hour of a time parameter, in SQL.
+    private static func hourOf(_ parameter: String) -> String { "\(parameter) / \(MeasurementHour.milliseconds)" }
+
+    /// Readings within [start, end), bounded by hour too so that only the device's hours in range are visited.
+    private static func within(_ start: String, _ end: String) -> String {
+        "hour BETWEEN \(hourOf(start)) AND \(hourOf("(\(end) - 1)")) AND ts >= \(start) AND ts < \(end)"
+    }
 
     /// Writes the aggregate that `select` computes as the rollup row, replacing the stored one; nothing when the
     /// period holds no rows.

@@ -61,12 +61,14 @@ struct PackedReadingsTests {
         let db = try Schema.open(path: path)
         try db.execute("INSERT INTO devices (id, key) VALUES (1, 'd1'), (2, 'd2')")
         try db.execute("INSERT INTO series (id, device_id, metric, unit, kind) VALUES (10, 1, 'a', 'x', 'gauge'), (11, 1, 'b', 'x', 'gauge'), (12, 2, 'a', 'x', 'gauge')")
-        try db.run("INSERT INTO measurements VALUES (1, 100, ?), (1, 200, ?), (2, 100, ?)",
+        // The second measurement of device 1 is an hour later: the view finds it through device_hours.
+        try db.execute("INSERT INTO device_hours (device_id, hour) VALUES (1, 0), (1, 1), (2, 0)")
+        try db.run("INSERT INTO measurements (hour, device_id, ts, readings) VALUES (0, 1, 100, ?), (1, 1, 3600200, ?), (0, 2, 100, ?)",
                    SQLValue.blob(PackedReadings([.init(series: 10, value: 1), .init(series: 11, value: 2)]).bytes),
                    SQLValue.blob(PackedReadings([.init(series: 11, value: 3)]).bytes),
                    SQLValue.blob(PackedReadings([.init(series: 12, value: 4)]).bytes))
         let rows = try db.prepare("SELECT series_id, ts, value FROM readings ORDER BY series_id, ts").map { [$0.int(0), $0.int(1), Int64($0.double(2))] }
-        #expect(rows == [[10, 100, 1], [11, 100, 2], [11, 200, 3], [12, 100, 4]])
+        #expect(rows == [[10, 100, 1], [11, 100, 2], [11, 3_600_200, 3], [12, 100, 4]])
         let reader = try Schema.openForReading(path: path)
         #expect(try reader.scalarInt("SELECT count(*) FROM readings WHERE series_id = 11") == 2)
     }
