@@ -281,6 +281,32 @@ public enum Schema {
                     AND d.bucket_start = (SELECT max(bucket_start) FROM rollups WHERE series_id = n.series_id AND period = 2);
                 """)
         }
+        migrator.register("012_hourly_rollups_by_time") { db in
+            try db.execute("""
+                -- Hourly rollups keyed by time first, like the measurements: the hours a flush writes are the few
+                -- newest, side by side, instead of one page per series (34 % of the bytes written, series-first).
+                -- A series' hours over a range are looked up hour by hour (see RollupAccumulator, RollupQueries).
+                CREATE TABLE hourly_rollups (
+                    bucket_start INTEGER NOT NULL,
+                    series_id INTEGER NOT NULL,
+                    count INTEGER NOT NULL,
+                    sum REAL NOT NULL,
+                    min REAL NOT NULL,
+                    max REAL NOT NULL,
+                    first_ts INTEGER NOT NULL,
+                    first_value REAL NOT NULL,
+                    last_ts INTEGER NOT NULL,
+                    last_value REAL NOT NULL,
+                    consumption REAL,
+                    PRIMARY KEY (bucket_start, series_id)
+                ) WITHOUT ROWID;
+                INSERT INTO hourly_rollups (bucket_start, series_id, count, sum, min, max, first_ts, first_value, last_ts, last_value, consumption)
+                SELECT bucket_start, series_id, count, sum, min, max, first_ts, first_value, last_ts, last_value, consumption
+                FROM rollups WHERE period = 1 ORDER BY bucket_start, series_id;
+                -- `rollups` keeps days (2) and months (3), series first: read per series for charts, written by the refresh.
+                DELETE FROM rollups WHERE period = 1;
+                """)
+        }
         return migrator
     }
 

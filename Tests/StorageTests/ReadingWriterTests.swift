@@ -42,7 +42,7 @@ struct ReadingWriterTests {
         #expect(rows == ["co2=800", "h=50", "t=20"])
         #expect(try db.scalarInt("SELECT value FROM ingest_counters WHERE name = 'readings_duplicate'") == 1)
         #expect(try db.scalarInt("SELECT value FROM ingest_counters WHERE name = 'readings_stored'") == 3)
-        #expect(try db.scalarInt("SELECT count FROM rollups WHERE period = 1 AND series_id = (SELECT id FROM series WHERE metric = 't')") == 1)
+        #expect(try db.scalarInt("SELECT count FROM hourly_rollups WHERE series_id = (SELECT id FROM series WHERE metric = 't')") == 1)
     }
 
     @Test("receive-timed messages of one device in the same millisecond each get the next free millisecond")

@@ -33,8 +33,8 @@ struct RetentionTests {
         let deleted = try RetentionPurger(connection: db, policy: policy, chunk: 7).purgeAll(now: now)
         #expect(try db.scalarInt("SELECT count(*) FROM readings WHERE ts < ?", now - 30 * day) == 0)
         #expect(try db.scalarInt("SELECT count(*) FROM readings") == 2 * 31)   // ages 0…30 kept
-        #expect(try db.scalarInt("SELECT count(*) FROM rollups WHERE period = 1 AND bucket_start < ?", now - 60 * day) == 0)
-        #expect(try db.scalarInt("SELECT count(*) FROM rollups WHERE period = 1") ?? 0 > 0)
+        #expect(try db.scalarInt("SELECT count(*) FROM hourly_rollups WHERE bucket_start < ?", now - 60 * day) == 0)
+        #expect(try db.scalarInt("SELECT count(*) FROM hourly_rollups") ?? 0 > 0)
         #expect(try db.scalarInt("SELECT count(*) FROM rollups WHERE period = 2 AND bucket_start < ?", now - 90 * day) == 0)
         #expect(try db.scalarInt("SELECT count(*) FROM rollups WHERE period = 3") ?? 0 >= 8) // 2 series × ≥4 months, kept forever
         #expect(try db.scalarInt("SELECT count(*) FROM rejected_messages") == 1)

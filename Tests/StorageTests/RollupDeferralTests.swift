@@ -31,8 +31,8 @@ struct RollupDeferralTests {
     func hours(_ db: Connection) throws -> [String] {
         try db.prepare("""
             SELECT d.key, r.bucket_start, r.count, r.sum, r.min, r.max, r.first_value, r.last_value, r.consumption
-            FROM rollups r JOIN series s ON s.id = r.series_id JOIN devices d ON d.id = s.device_id
-            WHERE r.period = 1 ORDER BY d.key, r.bucket_start
+            FROM hourly_rollups r JOIN series s ON s.id = r.series_id JOIN devices d ON d.id = s.device_id
+            ORDER BY d.key, r.bucket_start
             """).map { "\($0.string(0)) \($0.int(1)) \($0.int(2)) \($0.double(3)) \($0.double(4)) \($0.double(5)) \($0.double(6)) \($0.double(7)) \($0.optionalDouble(8).map { "\($0)" } ?? "-")" }
     }
 
@@ -50,7 +50,7 @@ struct RollupDeferralTests {
             try batch(writer, devices: devices, kind: "gauge", time: midnight + Int64(step) * 10 * minute, value: { _ in Double(step) }, underLoad: true)
         }
         #expect(try db.scalarInt("SELECT count(*) FROM rollup_backlog")! >= 1)
-        #expect(try db.scalarInt("SELECT count(*) FROM rollups WHERE period = 1") == 0)
+        #expect(try db.scalarInt("SELECT count(*) FROM hourly_rollups") == 0)
         try writer.refreshPendingRollups()
         #expect(try db.scalarInt("SELECT count(*) FROM rollup_backlog") == 0)
         #expect(try hours(db) == devices.map { "\($0) \(midnight) 6 15.0 0.0 5.0 0.0 5.0 -" })
@@ -82,7 +82,7 @@ struct RollupDeferralTests {
         for step in 0..<4 {
             try batch(writer, devices: devices, kind: "gauge", time: midnight + Int64(step) * 10 * minute, value: { _ in Double(step) }, underLoad: false)
         }
-        #expect(try db.scalarInt("SELECT sum(count) FROM rollups WHERE period = 1") == 3)
+        #expect(try db.scalarInt("SELECT sum(count) FROM hourly_rollups") == 3)
         #expect(try db.scalarInt("SELECT count(*) FROM rollup_backlog WHERE period = 1")! >= 1)
         let latest = try db.prepare("SELECT ts, value FROM latest ORDER BY series_id").map { "\($0.int(0)) \($0.double(1))" }
         #expect(latest == Array(repeating: "\(midnight + 30 * minute) 3.0", count: 3))

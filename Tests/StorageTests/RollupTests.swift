@@ -30,8 +30,9 @@ struct RollupTests {
     }
 
     func rollup(_ db: Connection, _ period: RollupPeriod, _ start: String) throws -> (count: Int64, mean: Double, min: Double, max: Double, consumption: Double?)? {
-        try db.prepare("SELECT count, sum / count, min, max, consumption FROM rollups WHERE period = ? AND bucket_start = ?")
-            .first([period.rawValue, local(start)]) { ($0.int(0), $0.double(1), $0.double(2), $0.double(3), $0.optionalDouble(4)) }
+        let table = period == .hour ? "hourly_rollups WHERE" : "rollups WHERE period = \(period.rawValue) AND"
+        return try db.prepare("SELECT count, sum / count, min, max, consumption FROM \(table) bucket_start = ?")
+            .first([local(start)]) { ($0.int(0), $0.double(1), $0.double(2), $0.double(3), $0.optionalDouble(4)) }
     }
 
     @Test("DST days have 23 and 25 hours; months are real months")
@@ -142,6 +143,36 @@ struct RollupTests {
         #expect(school.map(\.bucketStart) == [local("2026-01-14T00:00"), local("2026-01-15T00:00"), local("2026-01-16T00:00")])
         let totals = try queries.domainTotals(metric: "energy_import", period: .day, from: local("2026-01-15T00:00"), to: local("2026-01-17T00:00"))
         #expect(totals.map { "\($0.domain!) \($0.consumption!)" } == ["batiments 500.0", "batiments 1000.0", "eclairage 30.0", "eclairage 60.0"])
+    }
+
+    @Test("hours of an asset or a device over the 25-hour DST day: each hour found by its key, the day made of all 25")
+    func hourlyQueriesAcrossDST() throws {
+        let db = try Schema.open(path: path)
+        let writer = ReadingWriter(connection: db, timeZone: paris)
+        try InventoryStore(connection: db).sync(Inventory(
+            assets: [Asset(id: "CRECHE", name: "Crèche", type: .room, domain: .petiteEnfance)],
+            devices: [DeviceBinding(id: "sonde", profile: "p", asset: "CRECHE")]))
+        let start = local("2026-10-25T00:00"), end = local("2026-10-26T00:00")
+        #expect(end - start == 25 * 3_600_000)
+        try writer.begin()
+        let device = try writer.device(key: "sonde", at: 0).record
+        for half in 0..<50 {   // every half hour, the value counting them
+            try writer.insertReading(device: device, metric: "temperature", unit: "°C", kind: "gauge", time: start + Int64(half) * 1_800_000,
+                                     value: Double(half), receivedAt: 0)
+        }
+        try writer.commit(checkpoint: nil, refreshRollups: true)
+        let queries = GatewayQueries(connection: db)
+        let hours = try queries.rollups(asset: "CRECHE", metric: "temperature", period: .hour, from: start, to: end)
+        #expect(hours.map(\.bucketStart) == (0..<25).map { start + Int64($0) * 3_600_000 })
+        #expect(hours.map(\.mean) == (0..<25).map { Double(2 * $0) + 0.5 })
+        #expect(try queries.rollups(device: "sonde", metric: "temperature", period: .hour, from: start, to: end) == hours)
+        // Bounds inside hours: from the next hour's start, up to (not including) the last hour's start.
+        let inner = try queries.rollups(asset: "CRECHE", metric: "temperature", period: .hour, from: start + 1, to: end - 3_600_000)
+        #expect(inner.map(\.bucketStart) == (1..<24).map { start + Int64($0) * 3_600_000 })
+        #expect(try queries.rollups(asset: "CRECHE", metric: "temperature", period: .hour, from: end, to: .max).isEmpty)
+        let day = try rollup(db, .day, "2026-10-25T00:00")
+        #expect(day?.count == 50)
+        #expect(day?.max == 49)
     }
 
     @Test("moving an asset to another domain moves its history in the domain totals")

@@ -32,8 +32,11 @@ public final class RetentionPurger {
                     deleted += try deleteDeviceHours(device: device, beforeHour: cutoffHour)
                 }
             }
+            if policy.hourlyDays > 0 {
+                deleted += try deleteHourlyRollups(before: now - Int64(policy.hourlyDays) * Self.dayMs)
+            }
             if let series = try next(after: &seriesCursor, in: "series") {
-                for (period, days) in [(RollupPeriod.hour, policy.hourlyDays), (.day, policy.dailyDays), (.month, policy.monthlyDays)] where days > 0 {
+                for (period, days) in [(RollupPeriod.day, policy.dailyDays), (.month, policy.monthlyDays)] where days > 0 {
                     deleted += try deleteRollups(series: series, period: period, before: now - Int64(days) * Self.dayMs)
                 }
             }
@@ -89,6 +92,14 @@ public final class RetentionPurger {
             DELETE FROM measurements WHERE (hour, device_id, ts) IN
                 (SELECT hour, device_id, ts FROM measurements WHERE hour < ? ORDER BY hour, device_id, ts LIMIT ?)
             """).execute([hour, chunk])
+    }
+
+    /// Deletes the oldest hourly rollups before `cutoff`, at most `chunk` of them: the front of the table.
+    private func deleteHourlyRollups(before cutoff: Int64) throws -> Int {
+        try db.cached("""
+            DELETE FROM hourly_rollups WHERE (bucket_start, series_id) IN
+                (SELECT bucket_start, series_id FROM hourly_rollups WHERE bucket_start < ? ORDER BY bucket_start, series_id LIMIT ?)
+            """).execute([cutoff, chunk])
     }
 
     /// Deletes one device's hours before `hour` from `device_hours`, at most `chunk` of them.

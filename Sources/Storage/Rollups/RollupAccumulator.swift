@@ -248,8 +248,8 @@ final class RollupAccumulator {
         }
     }
 
-    /// Upserts the hours summed in memory, in key order (consecutive upserts touch the same B-tree pages), after the
-    /// hours late counter readings changed (`writeRecomputedHours`).
+    /// Upserts the hours summed in memory, in time order (`hourly_rollups` is keyed by time first: consecutive
+    /// upserts touch the same B-tree pages), after the hours late counter readings changed (`writeRecomputedHours`).
     /// - Parameter keepingNewest: each series' newest hour stays in memory (listed in `rollup_backlog`): while a
     ///   backlog drains, readings keep arriving for it, and writing it now would mean upserting it again later
     ///   (halves the upserts of the benchmark's backlog). Not when that would keep half the cap or more.
@@ -263,14 +263,14 @@ final class RollupAccumulator {
         if keepingNewest { for index in keys.indices where isNewest(index) { newestCount += 1 } }
         let keepNewest = newestCount > 0 && newestCount < maximumPendingHours / 2
         var kept: [Key] = []
-        let upsert = try db.cached(Self.upsertHour)
+        var toWrite: [Key] = []
+        toWrite.reserveCapacity(keys.count - (keepNewest ? newestCount : 0))
         for (index, key) in keys.enumerated() {
-            if keepNewest, isNewest(index) {
-                kept.append(key)
-            } else {
-                try writeHour(key, hours[key]!, upsert: upsert, markWritten: keepNewest)
-            }
+            if keepNewest, isNewest(index) { kept.append(key) } else { toWrite.append(key) }
         }
+        toWrite.sort(by: Self.inTimeOrder)
+        let upsert = try db.cached(Self.upsertHour)
+        for key in toWrite { try writeHour(key, hours[key]!, upsert: upsert, markWritten: keepNewest) }
         try backlog.clear(.hour, db: db)
         if keepNewest {
             try backlog.list(kept, period: .hour, db: db)
@@ -302,7 +302,7 @@ final class RollupAccumulator {
             cyclePosition = 0
             guard !hours.isEmpty, now - lastCycleStart >= hourFlushInterval else { return false }
             cycle.append(contentsOf: hours.keys)
-            cycle.sort { ($0.series, $0.bucket) < ($1.series, $1.bucket) }
+            cycle.sort(by: Self.inTimeOrder)
             lastCycleStart = now
         }
         let deadline = DispatchTime.now().uptimeNanoseconds + Self.hourSliceBudget
@@ -335,10 +335,13 @@ final class RollupAccumulator {
         markDay(Key(series: key.series, bucket: calendar.bucket(.day, containing: key.bucket).start))
     }
 
+    /// The order of `hourly_rollups`' key.
+    private static func inTimeOrder(_ a: Key, _ b: Key) -> Bool { (a.bucket, a.series) < (b.bucket, b.series) }
+
     private static let upsertHour = """
-        INSERT INTO rollups (series_id, period, bucket_start, count, sum, min, max, first_ts, first_value, last_ts, last_value, consumption)
-        VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT(series_id, period, bucket_start) DO UPDATE SET
+        INSERT INTO hourly_rollups (series_id, bucket_start, count, sum, min, max, first_ts, first_value, last_ts, last_value, consumption)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(bucket_start, series_id) DO UPDATE SET
             count = count + excluded.count, sum = sum + excluded.sum,
             min = min(min, excluded.min), max = max(max, excluded.max),
             first_value = CASE WHEN excluded.first_ts < first_ts THEN excluded.first_value ELSE first_value END,
@@ -431,7 +434,7 @@ final class RollupAccumulator {
         guard recoveryNeeded else { return }
         let stored = try backlog.load(db: db)
         let unwritten = stored[.hour] ?? []
-        for key in unwritten.sorted(by: { ($0.series, $0.bucket) < ($1.series, $1.bucket) }) {
+        for key in unwritten.sorted(by: Self.inTimeOrder) {
             try recomputeHour(key, db: db)
             markDay(Key(series: key.series, bucket: calendar.bucket(.day, containing: key.bucket).start))
         }
@@ -474,34 +477,59 @@ final class RollupAccumulator {
             if let last = previous { consumption += value >= last ? value - last : value }
             previous = value
         }
-        try db.run("UPDATE rollups SET consumption = ? WHERE series_id = ? AND period = 1 AND bucket_start = ?", consumption, key.series, key.bucket)
+        try db.run("UPDATE hourly_rollups SET consumption = ? WHERE bucket_start = ? AND series_id = ?", consumption, key.bucket, key.series)
     }
 
     /// Recomputes one day (from its hours) or one month (from its days).
     private func refresh(_ period: RollupPeriod, start: Int64, end: Int64, series: Int64, db: Connection) throws {
-        try db.cached(period == .month ? Self.monthFromDays : Self.dayFromHours).execute([series, start, end])
+        guard period == .day else {
+            try db.cached(Self.monthFromDays).execute([series, start, end])
+            return
+        }
+        // The hours are keyed by time first: each is looked up by its key (23 to 25 of them) and summed here.
+        var day = RollupSum()
+        try db.cached(Self.hoursOfDay).forEach([series, start, end]) { row in
+            day.add(count: row.int(0), sum: row.double(1), min: row.double(2), max: row.double(3), first: (row.int(4), row.double(5)),
+                    last: (row.int(6), row.double(7)), consumption: row.optionalDouble(8))
+        }
+        guard day.count > 0 else { return }
+        try db.cached(Self.replaceDay).execute([series, start, day.count, day.sum, day.min, day.max, day.first.time, day.first.value,
+                                                day.last.time, day.last.value, day.consumption.map(SQLValue.real) ?? .null])
     }
 
-    // The periods are literals, not parameters: the days and months have partial indexes (`WHERE period = 2`, `= 3`),
-    // and SQLite recompiles a statement at every execution when a bound value decides whether one applies.
-    private static let dayFromHours = periodFromChildren(period: .day, child: .hour)
-    private static let monthFromDays = periodFromChildren(period: .month, child: .day)
+    /// The hours of series ?1 starting in [?2, ?3), ?2 being an hour's start: local hours are an hour apart, DST or not.
+    private static let hoursOfDay = """
+        WITH RECURSIVE hour(start) AS (SELECT ?2 UNION ALL SELECT start + \(MeasurementHour.milliseconds) FROM hour WHERE start + \(MeasurementHour.milliseconds) < ?3)
+        SELECT r.count, r.sum, r.min, r.max, r.first_ts, r.first_value, r.last_ts, r.last_value, r.consumption
+        FROM hour JOIN hourly_rollups r ON r.bucket_start = hour.start AND r.series_id = ?1
+        """
 
-    /// A day from its hours or a month from its days: ?1 series, ?2 start, ?3 end.
-    private static func periodFromChildren(period: RollupPeriod, child: RollupPeriod) -> String {
-        let children = "FROM rollups WHERE series_id = ?1 AND period = \(child.rawValue) AND bucket_start >= ?2 AND bucket_start < ?3"
-        return replaceRollup("""
-            SELECT ?1, \(period.rawValue), ?2, sum(count), sum(sum), min(min), max(max),
+    private static let replaceDay = """
+        INSERT INTO rollups (series_id, period, bucket_start, count, sum, min, max, first_ts, first_value, last_ts, last_value, consumption)
+        VALUES (?, \(RollupPeriod.day.rawValue), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(series_id, period, bucket_start) DO UPDATE SET
+            count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max,
+            first_ts = excluded.first_ts, first_value = excluded.first_value,
+            last_ts = excluded.last_ts, last_value = excluded.last_value, consumption = excluded.consumption
+        """
+
+    // The period is a literal, not a parameter: the months have a partial index (`WHERE period = 3`), and SQLite
+    // recompiles a statement at every execution when a bound value decides whether one applies.
+    /// A month from its days: ?1 series, ?2 start, ?3 end.
+    private static let monthFromDays: String = {
+        let children = "FROM rollups WHERE series_id = ?1 AND period = \(RollupPeriod.day.rawValue) AND bucket_start >= ?2 AND bucket_start < ?3"
+        return replaceRollup(into: "rollups (series_id, period, bucket_start,", conflict: "series_id, period, bucket_start", """
+            SELECT ?1, \(RollupPeriod.month.rawValue), ?2, sum(count), sum(sum), min(min), max(max),
                    min(first_ts), (SELECT first_value \(children) ORDER BY first_ts LIMIT 1),
                    max(last_ts), (SELECT last_value \(children) ORDER BY last_ts DESC LIMIT 1),
                    sum(consumption)
             \(children)
             """)
-    }
+    }()
 
     /// One hour from the raw readings: ?1 series, ?2 hour start, ?3 hour end, ?4 consumption (0 or NULL).
-    private static let hourFromReadings = replaceRollup("""
-        SELECT ?1, 1, ?2, count(*), sum(value), min(value), max(value),
+    private static let hourFromReadings = replaceRollup(into: "hourly_rollups (series_id, bucket_start,", conflict: "bucket_start, series_id", """
+        SELECT ?1, ?2, count(*), sum(value), min(value), max(value),
                min(ts), (SELECT value FROM readings WHERE series_id = ?1 AND \(within("?2", "?3")) ORDER BY hour, ts LIMIT 1),
                max(ts), (SELECT value FROM readings WHERE series_id = ?1 AND \(within("?2", "?3")) ORDER BY hour DESC, ts DESC LIMIT 1),
                ?4
@@ -517,13 +545,13 @@ final class RollupAccumulator {
     }
 
     /// Writes the aggregate that `select` computes as the rollup row, replacing the stored one; nothing when the
-    /// period holds no rows.
-    private static func replaceRollup(_ select: String) -> String {
+    /// period holds no rows. `table` names the table and its key columns, in the order `select` gives them.
+    private static func replaceRollup(into table: String, conflict: String, _ select: String) -> String {
         """
-        INSERT INTO rollups (series_id, period, bucket_start, count, sum, min, max, first_ts, first_value, last_ts, last_value, consumption)
+        INSERT INTO \(table) count, sum, min, max, first_ts, first_value, last_ts, last_value, consumption)
         \(select)
         HAVING count(*) > 0
-        ON CONFLICT(series_id, period, bucket_start) DO UPDATE SET
+        ON CONFLICT(\(conflict)) DO UPDATE SET
             count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max,
             first_ts = excluded.first_ts, first_value = excluded.first_value,
             last_ts = excluded.last_ts, last_value = excluded.last_value, consumption = excluded.consumption

@@ -22,20 +22,36 @@ extension GatewayQueries {
     /// devices measuring the same metric of one asset are added together (consumption) or averaged (gauges).
     public func rollups(asset: String? = nil, device: String? = nil, metric: String, period: RollupPeriod,
                         from: Int64, to: Int64) throws -> [RollupRow] {
-        var sql = """
-            SELECT r.bucket_start, s.unit, sum(r.count), sum(r.sum) / sum(r.count), min(r.min), max(r.max), sum(r.consumption)
-            FROM rollups r JOIN series s ON s.id = r.series_id
+        // Hours are keyed by time first: for each series, each hour in range is looked up by key (local hours are an
+        // hour apart, DST or not; the first is the earliest stored at or after `from`, the last no later than the
+        // newest stored). CROSS JOIN keeps that order: series first, then hours.
+        let hours = """
+            WITH RECURSIVE hour(start) AS (
+                SELECT (SELECT min(bucket_start) FROM hourly_rollups WHERE bucket_start >= ?)
+                UNION ALL SELECT start + \(MeasurementHour.milliseconds) FROM hour
+                WHERE start + \(MeasurementHour.milliseconds) < min(?, (SELECT max(bucket_start) FROM hourly_rollups) + 1))
+
             """
-        var values: [any SQLBindable] = []
+        let columns = "SELECT r.bucket_start, s.unit, sum(r.count), sum(r.sum) / sum(r.count), min(r.min), max(r.max), sum(r.consumption)"
+        let seriesFilter = device == nil ? "series s" : "devices d CROSS JOIN series s ON s.device_id = d.id"
+        var sql = period == .hour
+            ? "\(hours)\(columns) FROM \(seriesFilter) CROSS JOIN hour CROSS JOIN hourly_rollups r ON r.bucket_start = hour.start AND r.series_id = s.id"
+            : "\(columns) FROM \(seriesFilter) JOIN rollups r ON r.series_id = s.id"
+        var values: [any SQLBindable] = period == .hour ? [from, to] : []
         if let device {
-            sql += " JOIN devices d ON d.id = s.device_id WHERE d.key = ?"
+            sql += " WHERE d.key = ?"
             values.append(device)
         } else {
             sql += " WHERE s.asset_id = ?"
             values.append(asset ?? "")
         }
-        sql += " AND s.metric = ? AND r.period = ? AND r.bucket_start >= ? AND r.bucket_start < ? GROUP BY r.bucket_start, s.unit ORDER BY r.bucket_start"
-        values += [metric, period.rawValue, from, to] as [any SQLBindable]
+        sql += " AND s.metric = ?"
+        values.append(metric)
+        if period != .hour {
+            sql += " AND r.period = ? AND r.bucket_start >= ? AND r.bucket_start < ?"
+            values += [period.rawValue, from, to] as [any SQLBindable]
+        }
+        sql += " GROUP BY r.bucket_start, s.unit ORDER BY r.bucket_start"
         return try connection.cached(sql).map(values) { row in
             RollupRow(bucketStart: row.int(0), metric: metric, unit: row.string(1), count: row.int(2), mean: row.double(3),
                       min: row.double(4), max: row.double(5), consumption: row.optionalDouble(6), domain: nil)

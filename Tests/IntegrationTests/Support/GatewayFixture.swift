@@ -190,10 +190,11 @@ final class GatewayFixture: @unchecked Sendable {
         try query { db in
             guard try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'rollups'") == 1 else { return [] }
             return try (1...3).compactMap { period -> String? in
+                let rollups = period == 1 ? "hourly_rollups u WHERE" : "rollups u WHERE u.period = \(period) AND"
                 let wrong = try db.scalarInt("""
                     SELECT count(*) FROM series s WHERE (SELECT count(*) FROM readings r WHERE r.series_id = s.id)
-                        != coalesce((SELECT sum(count) FROM rollups u WHERE u.series_id = s.id AND u.period = ?), 0)
-                    """, period) ?? 0
+                        != coalesce((SELECT sum(count) FROM \(rollups) u.series_id = s.id), 0)
+                    """) ?? 0
                 return wrong == 0 ? nil : "period \(period): \(wrong) series"
             }
         }
