@@ -31,6 +31,10 @@ public final class Journal: @unchecked Sendable {
     /// because the previous process died before acknowledging it is among them.
     public private(set) var recentHashes: [UInt64] = []
 
+    /// The first segment this process appends to. Its records, and later ones, were copied whole into the mapping
+    /// by this process and cannot be torn: readers skip their checksums (which protect what a crash left behind).
+    public let firstSegmentOfThisRun: Int64
+
     /// Opens the journal folder: repairs a torn tail left by a crash and starts a fresh segment for appends.
     public init(directory: String, segmentSize: Int64 = 16 << 20, sync: Bool = false, recentHashCount: Int = 4096) throws {
         self.directory = directory
@@ -49,6 +53,7 @@ public final class Journal: @unchecked Sendable {
             }
         }
         activeSegment = (segments.last ?? 0) + 1
+        firstSegmentOfThisRun = activeSegment
         try openActiveSegment(minimumSize: 0)
     }
 

@@ -19,10 +19,11 @@ public final class JournalReader {
         let segments = try Journal.segments(in: journal.directory)
         if let checkpoint, let first = segments.first(where: { $0 >= checkpoint.segment }) {
             segment = first
-            reader = try SegmentReader(path: Journal.path(journal.directory, first), offset: first == checkpoint.segment ? checkpoint.offset : 0)
+            reader = try SegmentReader(path: Journal.path(journal.directory, first), offset: first == checkpoint.segment ? checkpoint.offset : 0,
+                                       verifyChecksums: first < journal.firstSegmentOfThisRun)
         } else {
             segment = segments.first ?? journal.end.segment
-            reader = try SegmentReader(path: Journal.path(journal.directory, segment))
+            reader = try SegmentReader(path: Journal.path(journal.directory, segment), verifyChecksums: segment < journal.firstSegmentOfThisRun)
         }
     }
 
@@ -56,7 +57,7 @@ public final class JournalReader {
         let segments = try Journal.segments(in: journal.directory)
         guard let next = segments.first(where: { $0 > segment }) else { return false }
         segment = next
-        reader = try SegmentReader(path: Journal.path(journal.directory, next))
+        reader = try SegmentReader(path: Journal.path(journal.directory, next), verifyChecksums: next < journal.firstSegmentOfThisRun)
         return true
     }
 }

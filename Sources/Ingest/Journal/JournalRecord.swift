@@ -103,14 +103,15 @@ enum JournalFraming {
         case corrupt(String)
     }
 
-    static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> DecodeResult {
+    /// - Parameter verifyChecksum: false for records this process wrote itself (see `Journal.firstSegmentOfThisRun`).
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>, verifyChecksum: Bool = true) -> DecodeResult {
         guard bytes.count >= headerSize else { return .incomplete }
         guard readUInt32(bytes, 0) == magic else { return .corrupt("bad record marker") }
         let bodySize = Int(readUInt32(bytes, 4))
         guard bodySize >= 12, bodySize <= maximumBodySize else { return .corrupt("implausible record size \(bodySize)") }
         guard bytes.count >= headerSize + bodySize else { return .incomplete }
         let body = UnsafeBufferPointer(rebasing: bytes[headerSize..<(headerSize + bodySize)])
-        guard CRC32.checksum(body) == readUInt32(bytes, 8) else { return .corrupt("checksum mismatch") }
+        guard !verifyChecksum || CRC32.checksum(body) == readUInt32(bytes, 8) else { return .corrupt("checksum mismatch") }
         let receivedAt = Int64(bitPattern: UInt64(readUInt32(body, 0)) | UInt64(readUInt32(body, 4)) << 32)
         let subscriptionSize = Int(body[8]) | Int(body[9]) << 8
         let topicSize = Int(body[10]) | Int(body[11]) << 8

@@ -13,6 +13,7 @@ final class SegmentReader {
     }
 
     let path: String
+    private let verifyChecksums: Bool
     private let fd: Int32
     private var storage: UnsafeMutableBufferPointer<UInt8>
     private var filled = 0             // bytes of `storage` holding file data
@@ -20,8 +21,10 @@ final class SegmentReader {
     private var bufferStart: Int64     // file offset of storage[0]
     private static let chunk = 1 << 20
 
-    init(path: String, offset: Int64 = 0) throws {
+    /// - Parameter verifyChecksums: false for a segment this process wrote (its records cannot be torn).
+    init(path: String, offset: Int64 = 0, verifyChecksums: Bool = true) throws {
         self.path = path
+        self.verifyChecksums = verifyChecksums
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw JournalError(operation: "open", path: path, errno: errno) }
         bufferStart = offset
@@ -47,7 +50,7 @@ final class SegmentReader {
             let available = Int(min(Int64(filled - cursor), limit - position))
             if available > 0 {
                 let window = UnsafeBufferPointer(rebasing: storage[cursor..<(cursor + available)])
-                switch JournalFraming.decode(window) {
+                switch JournalFraming.decode(window, verifyChecksum: verifyChecksums) {
                 case .record(let record, let size):
                     cursor += size
                     return .record(record, end: position)
