@@ -37,6 +37,8 @@ public final class ReadingWriter {
     /// Consecutive readings of one device at one time (and time source): the readings themselves hold only what
     /// differs between them.
     private struct PendingRun {
+        /// `MeasurementHour.of(time)`: runs are stored in the table's key order, hour first.
+        let hour: Int64
         let device: Int64
         let time: Int64
         let timeFromReceipt: Bool
@@ -161,7 +163,7 @@ public final class ReadingWriter {
     }
 
     /// Adds one reading to the batch. Readings are written at commit, one row per device and instant
-    /// (`measurements`), sorted by device and time: consecutive inserts then land in the same B-tree pages, which is
+    /// (`measurements`), sorted by hour, device and time (the key): consecutive inserts then land in the same B-tree pages, which is
     /// what keeps thousands of interleaved devices fast.
     ///
     /// - Parameter timeFromReceipt: the time is the receive time, not a measurement time from the payload.
@@ -174,19 +176,21 @@ public final class ReadingWriter {
         if let last = pendingRuns.last, last.device == device.id, last.time == time, last.timeFromReceipt == timeFromReceipt {
             pendingRuns[pendingRuns.count - 1].count += 1
         } else {
-            pendingRuns.append(PendingRun(device: device.id, time: time, timeFromReceipt: timeFromReceipt, start: pendingReadings.count, count: 1))
+            pendingRuns.append(PendingRun(hour: MeasurementHour.of(time), device: device.id, time: time, timeFromReceipt: timeFromReceipt, start: pendingReadings.count, count: 1))
         }
         pendingReadings.append(PendingReading(series: seriesID, value: value, isCounter: kind == "counter"))
     }
 
-    /// Writes the batch's readings, one measurement row per device and instant, in (device, time) order. Of two
+    /// Writes the batch's readings, one measurement row per device and instant, in (hour, device, time) order. Of two
     /// readings of one series at one instant (a repeat), the first to arrive is kept.
     private func flushReadings() throws {
         guard !pendingReadings.isEmpty else { return }
-        // Sorted by (device, time, time source, arrival): the runs, whose readings are then stored group by group
-        // (each run holds consecutive arrivals of one key, so this is the order a sort of the readings would give).
+        // Sorted by (hour, device, time, time source, arrival) — the key order of `measurements`, so that rows are
+        // appended to the newest hours' pages rather than splitting them — the runs, whose readings are then stored
+        // group by group (each run holds consecutive arrivals of one key, so this is the order a sort of the readings
+        // would give; a device's runs stay in time order).
         pendingRuns.sort {
-            ($0.device, $0.time, $0.timeFromReceipt ? 1 : 0, $0.start) < ($1.device, $1.time, $1.timeFromReceipt ? 1 : 0, $1.start)
+            ($0.hour, $0.device, $0.time, $0.timeFromReceipt ? 1 : 0, $0.start) < ($1.hour, $1.device, $1.time, $1.timeFromReceipt ? 1 : 0, $1.start)
         }
         let insert = try db.cached("INSERT INTO measurements (hour, device_id, ts, readings) VALUES (?2 / \(MeasurementHour.milliseconds), ?1, ?2, ?3) ON CONFLICT DO NOTHING")
         var tally = FlushTally()
