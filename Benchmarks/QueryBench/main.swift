@@ -2,7 +2,7 @@
 // write path (ReadingWriter: readings + hourly/daily/monthly rollups), then the two dashboard queries timed:
 // the daily consumption of one building over a year, and the commune-wide daily totals per domain over a month.
 //
-//   swift run -c release pmc-query-bench [--series 2000] [--days 365] [--runs 200] [--database PATH]
+//   swift run -c release pmc-query-bench [--series 2000] [--days 365] [--runs 200] [--order day|meter] [--database PATH]
 import Assets
 import Foundation
 import SQLiteDB
@@ -15,6 +15,9 @@ struct Options {
     var database = NSTemporaryDirectory() + "pmc-query-bench.sqlite"
     /// Time the queries on the database a previous run wrote (same --series and --days), without writing it again.
     var reuse = false
+    /// `day`: one transaction per day holding every meter's readings of it (the order a live gateway writes in);
+    /// `meter`: one per meter holding its whole year (an import of one meter's history at a time).
+    var order = "day"
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -26,6 +29,7 @@ struct Options {
             case "--days": days = Int(value) ?? days
             case "--runs": runs = Int(value) ?? runs
             case "--database": database = value
+            case "--order" where ["day", "meter"].contains(value): order = value
             default: FileHandle.standardError.write(Data("unknown option \(flag)\n".utf8)); exit(2)
             }
         }
@@ -60,36 +64,44 @@ for index in 0..<options.series {
 try InventoryStore(connection: db).sync(inventory)
 
 if !options.reuse {
-print("Writing \(options.series) series × \(options.days) days of 15-minute counter readings through ReadingWriter …")
+print("Writing \(options.series) series × \(options.days) days of 15-minute counter readings through ReadingWriter, one transaction per \(options.order) …")
 let writeStart = Date()
 let writer = ReadingWriter(connection: db, timeZone: paris)
 var generator = SystemRandomNumberGenerator()
 var totalReadings = 0
-// Day by day, every meter's readings of the day in one transaction: the order a live gateway (or a replay of
-// several meters at once) writes in. Measurements and hourly rollups are stored time first, so a meter's whole
-// year in one transaction would touch one page per hour of it.
+// Measurements and hourly rollups are stored time first: a transaction costs about one page per hour it covers
+// (`--order meter` measures the import of one meter's year at a time).
 var devices: [DeviceRecord] = []
 try writer.begin()
 for index in 0..<options.series { devices.append(try writer.device(key: "meter-\(index)", at: yearStart).record) }
 try writer.commit(checkpoint: nil)
 var indexes = [Double](repeating: 0, count: options.series)
-var dayStart = yearStart
-while dayStart < yearEnd {
-    try writer.begin()
-    for (index, device) in devices.enumerated() {
-        var time = dayStart
-        while time < min(dayStart + 86_400_000, yearEnd) {
-            // A building's load: more by day than by night, a little noise.
-            let hour = Double((time / 3_600_000) % 24)
-            indexes[index] += (hour >= 7 && hour < 19 ? 900 : 250) * Double.random(in: 0.8...1.2, using: &generator)
-            try writer.insertReading(device: device, metric: "energy_import", unit: "Wh", kind: "counter", time: time,
-                                     value: indexes[index].rounded(), receivedAt: time)
-            time += quarterHour
-            totalReadings += 1
-        }
+func writeReadings(meter index: Int, from start: Int64, to end: Int64) throws {
+    var time = start
+    while time < end {
+        // A building's load: more by day than by night, a little noise.
+        let hour = Double((time / 3_600_000) % 24)
+        indexes[index] += (hour >= 7 && hour < 19 ? 900 : 250) * Double.random(in: 0.8...1.2, using: &generator)
+        try writer.insertReading(device: devices[index], metric: "energy_import", unit: "Wh", kind: "counter", time: time,
+                                 value: indexes[index].rounded(), receivedAt: time)
+        time += quarterHour
+        totalReadings += 1
     }
-    try writer.commit(checkpoint: nil)
-    dayStart += 86_400_000
+}
+if options.order == "meter" {
+    for index in devices.indices {
+        try writer.begin()
+        try writeReadings(meter: index, from: yearStart, to: yearEnd)
+        try writer.commit(checkpoint: nil)
+    }
+} else {
+    var dayStart = yearStart
+    while dayStart < yearEnd {
+        try writer.begin()
+        for index in devices.indices { try writeReadings(meter: index, from: dayStart, to: min(dayStart + 86_400_000, yearEnd)) }
+        try writer.commit(checkpoint: nil)
+        dayStart += 86_400_000
+    }
 }
 try writer.refreshPendingRollups()
 let writeSeconds = Date().timeIntervalSince(writeStart)

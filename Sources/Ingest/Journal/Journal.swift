@@ -63,7 +63,8 @@ public final class Journal: @unchecked Sendable {
 
     /// Appends a record. Returns once the bytes are in the page cache (and on disk if `sync`).
     /// Throws when no space can be allocated (disk full, read-only file system): the caller must not acknowledge.
-    public func append(_ record: JournalRecord) throws {
+    /// - Parameter contentHash: `record.contentHash` when the caller has it already (it goes into the frame's check).
+    public func append(_ record: JournalRecord, contentHash: UInt64? = nil) throws {
         lock.lock()
         defer { lock.unlock() }
         let size = Int64(JournalFraming.encodedSize(record))
@@ -74,7 +75,7 @@ public final class Journal: @unchecked Sendable {
         }
         guard let map else { throw JournalError(operation: "map", path: Self.path(directory, activeSegment), errno: ENOMEM) }
         let start = map + Int(activeOffset)
-        JournalFraming.encode(record, into: start)
+        JournalFraming.encode(record, contentHash: contentHash, into: start)
         if sync {
             // msync wants a page-aligned start.
             let pageSize = Int64(sysconf(Int32(_SC_PAGESIZE)))

@@ -80,7 +80,7 @@ public final class MessageReceiver: @unchecked Sendable {
         var attempts = 0
         while true {
             do {
-                try journal.append(record)
+                try journal.append(record, contentHash: hash)
                 break
             } catch {
                 attempts += 1
