@@ -60,7 +60,7 @@ final class RollupAccumulator {
     private let sliceSpacing: UInt64
     /// Unwritten hours beyond this are written even under load (memory stays bounded).
     private let maximumPendingHours: Int
-    private var hours: [Key: HourDelta] = [:]
+    private var hours = PendingHours(empty: HourDelta())
     /// Hours whose counter consumption must be recomputed from raw readings (late counter readings).
     private var hoursToRecompute: Set<Key> = []
     /// What only memory holds, listed in the database.
@@ -114,18 +114,12 @@ final class RollupAccumulator {
     func add(series: Int64, isCounter: Bool, time: Int64, value: Double, db: Connection) throws -> Bool {
         let hour = calendar.bucket(.hour, containing: time).start
         let key = Key(series: series, bucket: hour)
-        // One hash lookup per reading: this runs for every stored value.
-        let index: Dictionary<Key, HourDelta>.Index
-        if let found = hours.index(forKey: key) {
-            index = found
-        } else {
-            hours[key] = HourDelta()
-            index = hours.index(forKey: key)!
-            newHours.append(key)
-        }
-        hours.values[index].add(time: time, value: value)
+        // This runs for every stored value: usually no hashing (see PendingHours).
+        let (index, isNew) = hours.slot(for: key)
+        if isNew { newHours.append(key) }
+        hours[slot: index].add(time: time, value: value)
         guard isCounter else { return false }
-        if hours.values[index].consumption == nil { hours.values[index].consumption = 0 } // a counter's period always has a consumption
+        if hours[slot: index].consumption == nil { hours[slot: index].consumption = 0 } // a counter's period always has a consumption
         var tail = counterTail[series]
         if tail == nil {
             // First reading of this series since start: is it the newest, or a late one?
@@ -146,7 +140,7 @@ final class RollupAccumulator {
         }
         counterTail[series] = (time, value)
         let increase = value >= previous.value ? value - previous.value : value
-        hours.values[index].consumption = (hours.values[index].consumption ?? 0) + increase
+        hours[slot: index].consumption = (hours[slot: index].consumption ?? 0) + increase
         return value < previous.value
     }
 
@@ -387,7 +381,7 @@ final class RollupAccumulator {
         newDays.removeAll(keepingCapacity: true)
         newMonths.removeAll(keepingCapacity: true)
         if allHoursWrittenInBatch {
-            hours.removeAll(keepingCapacity: true)
+            hours.removeAll()
         } else {
             for key in hoursWrittenInBatch { hours.removeValue(forKey: key) }
         }
@@ -416,7 +410,7 @@ final class RollupAccumulator {
         // Also when this batch did the recovery: its DELETE of the backlog is rolled back too.
         recoveryNeeded = true
         backlog.rolledBack()
-        hours.removeAll(keepingCapacity: true)
+        hours.removeAll()
         hoursWrittenInBatch.removeAll()
         newHours.removeAll()
         cycle.removeAll()
