@@ -42,6 +42,19 @@ struct RetentionTests {
         #expect(try db.prepare("PRAGMA integrity_check").first { $0.string(0) } == "ok")
     }
 
+    @Test("once a series' raw readings are all purged, its latest value is the last value of its newest day")
+    func latestAfterRawPurge() throws {
+        let db = try Schema.open(path: path)
+        try populate(db)   // the newest reading of each series: age 0, value 10,000
+        let latestOfA = "SELECT l.ts, l.value FROM latest l JOIN series s ON s.id = l.series_id JOIN devices d ON d.id = s.device_id WHERE d.key = 'a'"
+        #expect(try db.prepare(latestOfA).first { [Double($0.int(0)), $0.double(1)] } == [Double(now), 10_000])
+        // Everything raw is gone (a purge run a day later with one day kept); days stay.
+        try RetentionPurger(connection: db, policy: RetentionPolicy(rawDays: 1, hourlyDays: 0, dailyDays: 0, monthlyDays: 0, rejectedDays: 0))
+            .purgeAll(now: now + 2 * day)
+        #expect(try db.scalarInt("SELECT count(*) FROM measurements") == 0)
+        #expect(try db.prepare(latestOfA).first { [Double($0.int(0)), $0.double(1)] } == [Double(now), 10_000])
+    }
+
     @Test("one purge step deletes at most one chunk per kind of data")
     func stepIsBounded() throws {
         let db = try Schema.open(path: path)
