@@ -192,7 +192,7 @@ public final class ReadingWriter {
         pendingRuns.sort {
             ($0.hour, $0.device, $0.time, $0.timeFromReceipt ? 1 : 0, $0.start) < ($1.hour, $1.device, $1.time, $1.timeFromReceipt ? 1 : 0, $1.start)
         }
-        let insert = try db.cached("INSERT INTO measurements (hour, device_id, ts, readings) VALUES (?2 / \(MeasurementHour.milliseconds), ?1, ?2, ?3) ON CONFLICT DO NOTHING")
+        let insert = try db.cached("INSERT INTO measurements (hour, device_id, ts, readings) VALUES (\(MeasurementHour.sql(of: "?2")), ?1, ?2, ?3) ON CONFLICT DO NOTHING")
         var tally = FlushTally()
         var index = 0
         while index < pendingRuns.count {
@@ -338,11 +338,11 @@ public final class ReadingWriter {
             return .inserted
         }
         guard mergeIntoExisting else { return .merged(added: []) }
-        let select = try db.cached("SELECT readings FROM measurements WHERE hour = ?2 / \(MeasurementHour.milliseconds) AND device_id = ?1 AND ts = ?2")
+        let select = try db.cached("SELECT readings FROM measurements WHERE hour = \(MeasurementHour.sql(of: "?2")) AND device_id = ?1 AND ts = ?2")
         guard var stored = try select.first([device, time], { PackedReadings(bytes: $0.blob(0)) }) else { return .merged(added: []) }
         let added = stored.merge(entryScratch)
         if !added.isEmpty {
-            try db.cached("UPDATE measurements SET readings = ?3 WHERE hour = ?2 / \(MeasurementHour.milliseconds) AND device_id = ?1 AND ts = ?2")
+            try db.cached("UPDATE measurements SET readings = ?3 WHERE hour = \(MeasurementHour.sql(of: "?2")) AND device_id = ?1 AND ts = ?2")
                 .execute([device, time, SQLValue.blob(stored.bytes)])
         }
         return .merged(added: added.map(\.series))

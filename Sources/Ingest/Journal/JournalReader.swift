@@ -19,11 +19,10 @@ public final class JournalReader {
         let segments = try Journal.segments(in: journal.directory)
         if let checkpoint, let first = segments.first(where: { $0 >= checkpoint.segment }) {
             segment = first
-            reader = try SegmentReader(path: Journal.path(journal.directory, first), offset: first == checkpoint.segment ? checkpoint.offset : 0,
-                                       verifyChecksums: first < journal.firstSegmentOfThisRun)
+            reader = try Self.open(first, of: journal, offset: first == checkpoint.segment ? checkpoint.offset : 0)
         } else {
             segment = segments.first ?? journal.end.segment
-            reader = try SegmentReader(path: Journal.path(journal.directory, segment), verifyChecksums: segment < journal.firstSegmentOfThisRun)
+            reader = try Self.open(segment, of: journal)
         }
     }
 
@@ -57,7 +56,13 @@ public final class JournalReader {
         let segments = try Journal.segments(in: journal.directory)
         guard let next = segments.first(where: { $0 > segment }) else { return false }
         segment = next
-        reader = try SegmentReader(path: Journal.path(journal.directory, next), verifyChecksums: next < journal.firstSegmentOfThisRun)
+        reader = try Self.open(next, of: journal)
         return true
+    }
+
+    /// Checksums are verified only in segments an earlier run wrote (see `Journal.firstSegmentOfThisRun`).
+    private static func open(_ segment: Int64, of journal: Journal, offset: Int64 = 0) throws -> SegmentReader {
+        try SegmentReader(path: Journal.path(journal.directory, segment), offset: offset,
+                          verifyChecksums: segment < journal.firstSegmentOfThisRun)
     }
 }

@@ -6,4 +6,7 @@ public enum MeasurementHour {
     /// The hour number of a time in ms since the epoch: SQLite's integer division (`ts / 3600000`), which truncates
     /// toward zero like Swift's, so both sides always agree.
     public static func of(_ time: Int64) -> Int64 { time / milliseconds }
+
+    /// The same in SQL, for a time expression (a parameter such as `?2`, or a column).
+    static func sql(of time: String) -> String { "\(time) / \(milliseconds)" }
 }

@@ -85,39 +85,44 @@ public final class RetentionPurger {
         return first
     }
 
-    /// Deletes the oldest measurements of the hours before `hour`, at most `chunk` of them: the front of the table,
-    /// found through the primary key. Whole hours: a reading is kept up to an hour longer than the policy says.
+    /// Deletes the oldest measurements of the hours before `hour`. Whole hours: a reading is kept up to an hour
+    /// longer than the policy says.
     private func deleteMeasurements(beforeHour hour: Int64) throws -> Int {
-        try db.cached("""
-            DELETE FROM measurements WHERE (hour, device_id, ts) IN
-                (SELECT hour, device_id, ts FROM measurements WHERE hour < ? ORDER BY hour, device_id, ts LIMIT ?)
-            """).execute([hour, chunk])
+        try deleteFront(of: "measurements", key: ["hour", "device_id", "ts"], before: hour)
     }
 
-    /// Deletes the oldest hourly rollups before `cutoff`, at most `chunk` of them: the front of the table.
     private func deleteHourlyRollups(before cutoff: Int64) throws -> Int {
-        try db.cached("""
-            DELETE FROM hourly_rollups WHERE (bucket_start, series_id) IN
-                (SELECT bucket_start, series_id FROM hourly_rollups WHERE bucket_start < ? ORDER BY bucket_start, series_id LIMIT ?)
-            """).execute([cutoff, chunk])
+        try deleteFront(of: "hourly_rollups", key: ["bucket_start", "series_id"], before: cutoff)
     }
 
-    /// Deletes one device's hours before `hour` from `device_hours`, at most `chunk` of them.
+    /// Deletes one device's hours before `hour` from `device_hours`.
     private func deleteDeviceHours(device: Int64, beforeHour hour: Int64) throws -> Int {
-        try db.cached("""
-            DELETE FROM device_hours WHERE device_id = ?1 AND hour < ?2 AND hour <= coalesce(
-                (SELECT hour FROM device_hours WHERE device_id = ?1 AND hour < ?2 ORDER BY hour LIMIT 1 OFFSET ?3), ?2)
-            """).execute([device, hour, chunk - 1])
+        try deleteOldest(from: "device_hours", owner: "device_id = ?1", id: device, column: "hour", before: hour)
     }
 
-    /// Deletes the oldest rollups of one series and period before `cutoff`, at most `chunk` of them, through the
-    /// primary key: no table scan.
+    /// Deletes the oldest rollups of one series and period before `cutoff`.
     /// The period is a literal (one statement per period): with a bound one, SQLite would recompile the statement
     /// at every execution, as the partial indexes of days and months may or may not apply.
     private func deleteRollups(series: Int64, period: RollupPeriod, before cutoff: Int64) throws -> Int {
+        try deleteOldest(from: "rollups", owner: "series_id = ?1 AND period = \(period.rawValue)", id: series, column: "bucket_start", before: cutoff)
+    }
+
+    /// Deletes at most `chunk` rows of a table keyed by time first (`key`, its primary key, leads with time), those
+    /// whose time is before `bound`: the front of the table, found through the primary key.
+    private func deleteFront(of table: String, key: [String], before bound: Int64) throws -> Int {
+        let columns = key.joined(separator: ", ")
+        return try db.cached("""
+            DELETE FROM \(table) WHERE (\(columns)) IN
+                (SELECT \(columns) FROM \(table) WHERE \(key[0]) < ? ORDER BY \(columns) LIMIT ?)
+            """).execute([bound, chunk])
+    }
+
+    /// Deletes, among the rows of one owner (`owner`, with ?1 bound to `id`: a prefix of the primary key), the
+    /// oldest `chunk` whose `column` is before `bound`, through the primary key: no table scan.
+    private func deleteOldest(from table: String, owner: String, id: Int64, column: String, before bound: Int64) throws -> Int {
         try db.cached("""
-            DELETE FROM rollups WHERE series_id = ?1 AND period = \(period.rawValue) AND bucket_start < ?2 AND bucket_start <= coalesce(
-                (SELECT bucket_start FROM rollups WHERE series_id = ?1 AND period = \(period.rawValue) AND bucket_start < ?2 ORDER BY bucket_start LIMIT 1 OFFSET ?3), ?2)
-            """).execute([series, cutoff, chunk - 1])
+            DELETE FROM \(table) WHERE \(owner) AND \(column) < ?2 AND \(column) <= coalesce(
+                (SELECT \(column) FROM \(table) WHERE \(owner) AND \(column) < ?2 ORDER BY \(column) LIMIT 1 OFFSET ?3), ?2)
+            """).execute([id, bound, chunk - 1])
     }
 }

@@ -10,7 +10,7 @@ public final class CommuneCalendar {
     /// True when the zone's offsets are whole hours all year (Europe/Paris): local hours are then UTC hours,
     /// even on DST days, and need no calendar arithmetic.
     private let wholeHourOffsets: Bool
-    private static let hour: Int64 = 3_600_000
+    static let hour: Int64 = 3_600_000
     private static let recentLimit = 32
 
     public init(timeZone: TimeZone) {
@@ -48,10 +48,16 @@ public final class CommuneCalendar {
         }
         guard let interval = calendar.dateInterval(of: component, for: date) else {
             // Unreachable for the Gregorian calendar; fall back to UTC hours rather than fail ingest.
-            let hour: Int64 = 3_600_000
-            return (time - time % hour, time - time % hour + hour)
+            return (time - time % Self.hour, time - time % Self.hour + Self.hour)
         }
         return (Self.milliseconds(interval.start), Self.milliseconds(interval.end))
+    }
+
+    /// SQL: a recursive common table expression `hour(start)` of the local hour starts from `first` (an SQL
+    /// expression: an hour's start, or NULL for none) while below `limit`. Local hours are an hour apart, DST or
+    /// not, so a time-first table of hours is read by key, hour by hour.
+    static func hourStarts(from first: String, below limit: String) -> String {
+        "WITH RECURSIVE hour(start) AS (SELECT \(first) UNION ALL SELECT start + \(hour) FROM hour WHERE start + \(hour) < \(limit))"
     }
 
     private static func milliseconds(_ date: Date) -> Int64 {

@@ -20,28 +20,6 @@ import SQLiteDB
 final class RollupAccumulator {
     private typealias Key = RollupKey
 
-    private struct HourDelta {
-        var count: Int64 = 0
-        var sum = 0.0
-        var min = Double.infinity
-        var max = -Double.infinity
-        var firstTime = Int64.max
-        var firstValue = 0.0
-        var lastTime = Int64.min
-        var lastValue = 0.0
-        /// Counter increase ending in this hour; nil for gauges and states.
-        var consumption: Double?
-
-        mutating func add(time: Int64, value: Double) {
-            count += 1
-            sum += value
-            min = Swift.min(min, value)
-            max = Swift.max(max, value)
-            if time < firstTime { firstTime = time; firstValue = value }
-            if time > lastTime { lastTime = time; lastValue = value }
-        }
-    }
-
     /// How a batch's commit treats the rollups.
     enum FlushMode {
         /// Messages flow steadily: a slice of the hour cycle and of the days and months due.
@@ -60,7 +38,7 @@ final class RollupAccumulator {
     private let sliceSpacing: UInt64
     /// Unwritten hours beyond this are written even under load (memory stays bounded).
     private let maximumPendingHours: Int
-    private var hours = PendingHours(empty: HourDelta())
+    private var hours = PendingHours(empty: RollupSum())
     /// Hours whose counter consumption must be recomputed from raw readings (late counter readings).
     private var hoursToRecompute: Set<Key> = []
     /// What only memory holds, listed in the database.
@@ -311,7 +289,7 @@ final class RollupAccumulator {
     }
 
     /// Adds an hour's sums to its row (`upsert`: the statement of `upsertHour`, prepared once per flush).
-    private func writeHour(_ key: Key, _ delta: HourDelta, upsert: Statement, markWritten: Bool = true) throws {
+    private func writeHour(_ key: Key, _ delta: RollupSum, upsert: Statement, markWritten: Bool = true) throws {
         upsert.reset()
         upsert.bind(key.series, at: 1)
         upsert.bind(key.bucket, at: 2)
@@ -319,10 +297,10 @@ final class RollupAccumulator {
         upsert.bind(delta.sum, at: 4)
         upsert.bind(delta.min, at: 5)
         upsert.bind(delta.max, at: 6)
-        upsert.bind(delta.firstTime, at: 7)
-        upsert.bind(delta.firstValue, at: 8)
-        upsert.bind(delta.lastTime, at: 9)
-        upsert.bind(delta.lastValue, at: 10)
+        upsert.bind(delta.first.time, at: 7)
+        upsert.bind(delta.first.value, at: 8)
+        upsert.bind(delta.last.time, at: 9)
+        upsert.bind(delta.last.value, at: 10)
         if let consumption = delta.consumption { upsert.bind(consumption, at: 11) } else { upsert.bindNull(at: 11) }
         try upsert.run()
         if markWritten { hoursWrittenInBatch.insert(key) }
@@ -333,7 +311,7 @@ final class RollupAccumulator {
     private static func inTimeOrder(_ a: Key, _ b: Key) -> Bool { (a.bucket, a.series) < (b.bucket, b.series) }
 
     private static let upsertHour = """
-        INSERT INTO hourly_rollups (series_id, bucket_start, count, sum, min, max, first_ts, first_value, last_ts, last_value, consumption)
+        INSERT INTO hourly_rollups (series_id, bucket_start, \(aggregateColumns))
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT(bucket_start, series_id) DO UPDATE SET
             count = count + excluded.count, sum = sum + excluded.sum,
@@ -449,7 +427,7 @@ final class RollupAccumulator {
     }
 
     private func previousReading(series: Int64, before time: Int64, db: Connection) throws -> (time: Int64, value: Double)? {
-        try db.cached("SELECT ts, value FROM readings WHERE series_id = ?1 AND hour <= \(Self.hourOf("?2")) AND ts < ?2 ORDER BY hour DESC, ts DESC LIMIT 1")
+        try db.cached("SELECT ts, value FROM readings WHERE series_id = ?1 AND hour <= \(MeasurementHour.sql(of: "?2")) AND ts < ?2 ORDER BY hour DESC, ts DESC LIMIT 1")
             .first([series, time]) { ($0.int(0), $0.double(1)) }
     }
 
@@ -458,7 +436,7 @@ final class RollupAccumulator {
     }
 
     private func nextReadingTime(series: Int64, after time: Int64, db: Connection) throws -> Int64? {
-        try db.cached("SELECT ts FROM readings WHERE series_id = ?1 AND hour >= \(Self.hourOf("?2")) AND ts > ?2 ORDER BY hour, ts LIMIT 1").first([series, time]) { $0.int(0) }
+        try db.cached("SELECT ts FROM readings WHERE series_id = ?1 AND hour >= \(MeasurementHour.sql(of: "?2")) AND ts > ?2 ORDER BY hour, ts LIMIT 1").first([series, time]) { $0.int(0) }
     }
 
     /// The exact increase of a counter over one hour, from the raw readings (and the one before the hour).
@@ -493,18 +471,15 @@ final class RollupAccumulator {
 
     /// The hours of series ?1 starting in [?2, ?3), ?2 being an hour's start: local hours are an hour apart, DST or not.
     private static let hoursOfDay = """
-        WITH RECURSIVE hour(start) AS (SELECT ?2 UNION ALL SELECT start + \(MeasurementHour.milliseconds) FROM hour WHERE start + \(MeasurementHour.milliseconds) < ?3)
+        \(CommuneCalendar.hourStarts(from: "?2", below: "?3"))
         SELECT r.count, r.sum, r.min, r.max, r.first_ts, r.first_value, r.last_ts, r.last_value, r.consumption
         FROM hour JOIN hourly_rollups r ON r.bucket_start = hour.start AND r.series_id = ?1
         """
 
     private static let replaceDay = """
-        INSERT INTO rollups (series_id, period, bucket_start, count, sum, min, max, first_ts, first_value, last_ts, last_value, consumption)
+        INSERT INTO rollups (series_id, period, bucket_start, \(aggregateColumns))
         VALUES (?, \(RollupPeriod.day.rawValue), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT(series_id, period, bucket_start) DO UPDATE SET
-            count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max,
-            first_ts = excluded.first_ts, first_value = excluded.first_value,
-            last_ts = excluded.last_ts, last_value = excluded.last_value, consumption = excluded.consumption
+        ON CONFLICT(series_id, period, bucket_start) DO UPDATE SET \(replaceAggregates)
         """
 
     // The period is a literal, not a parameter: the months have a partial index (`WHERE period = 3`), and SQLite
@@ -512,7 +487,7 @@ final class RollupAccumulator {
     /// A month from its days: ?1 series, ?2 start, ?3 end.
     private static let monthFromDays: String = {
         let children = "FROM rollups WHERE series_id = ?1 AND period = \(RollupPeriod.day.rawValue) AND bucket_start >= ?2 AND bucket_start < ?3"
-        return replaceRollup(into: "rollups (series_id, period, bucket_start,", conflict: "series_id, period, bucket_start", """
+        return replaceRollup(into: "rollups", keys: "series_id, period, bucket_start", """
             SELECT ?1, \(RollupPeriod.month.rawValue), ?2, sum(count), sum(sum), min(min), max(max),
                    min(first_ts), (SELECT first_value \(children) ORDER BY first_ts LIMIT 1),
                    max(last_ts), (SELECT last_value \(children) ORDER BY last_ts DESC LIMIT 1),
@@ -522,7 +497,7 @@ final class RollupAccumulator {
     }()
 
     /// One hour from the raw readings: ?1 series, ?2 hour start, ?3 hour end, ?4 consumption (0 or NULL).
-    private static let hourFromReadings = replaceRollup(into: "hourly_rollups (series_id, bucket_start,", conflict: "bucket_start, series_id", """
+    private static let hourFromReadings = replaceRollup(into: "hourly_rollups", keys: "series_id, bucket_start", """
         SELECT ?1, ?2, count(*), sum(value), min(value), max(value),
                min(ts), (SELECT value FROM readings WHERE series_id = ?1 AND \(within("?2", "?3")) ORDER BY hour, ts LIMIT 1),
                max(ts), (SELECT value FROM readings WHERE series_id = ?1 AND \(within("?2", "?3")) ORDER BY hour DESC, ts DESC LIMIT 1),
@@ -530,25 +505,27 @@ final class RollupAccumulator {
         FROM readings WHERE series_id = ?1 AND \(within("?2", "?3"))
         """)
 
-    /// The measurement hour of a time parameter, in SQL.
-    private static func hourOf(_ parameter: String) -> String { "\(parameter) / \(MeasurementHour.milliseconds)" }
-
     /// Readings within [start, end), bounded by hour too so that only the device's hours in range are visited.
     private static func within(_ start: String, _ end: String) -> String {
-        "hour BETWEEN \(hourOf(start)) AND \(hourOf("(\(end) - 1)")) AND ts >= \(start) AND ts < \(end)"
+        "hour BETWEEN \(MeasurementHour.sql(of: start)) AND \(MeasurementHour.sql(of: "(\(end) - 1)")) AND ts >= \(start) AND ts < \(end)"
     }
 
-    /// Writes the aggregate that `select` computes as the rollup row, replacing the stored one; nothing when the
-    /// period holds no rows. `table` names the table and its key columns, in the order `select` gives them.
-    private static func replaceRollup(into table: String, conflict: String, _ select: String) -> String {
+    /// The columns every rollup table has after its key, and the upsert clause that replaces them.
+    private static let aggregateColumns = "count, sum, min, max, first_ts, first_value, last_ts, last_value, consumption"
+    private static let replaceAggregates = """
+        count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max,
+        first_ts = excluded.first_ts, first_value = excluded.first_value,
+        last_ts = excluded.last_ts, last_value = excluded.last_value, consumption = excluded.consumption
         """
-        INSERT INTO \(table) count, sum, min, max, first_ts, first_value, last_ts, last_value, consumption)
+
+    /// Writes the aggregate that `select` computes as the rollup row, replacing the stored one; nothing when the
+    /// period holds no rows. `select` gives the `keys` (the table's primary key), then the aggregate columns.
+    private static func replaceRollup(into table: String, keys: String, _ select: String) -> String {
+        """
+        INSERT INTO \(table) (\(keys), \(aggregateColumns))
         \(select)
         HAVING count(*) > 0
-        ON CONFLICT(\(conflict)) DO UPDATE SET
-            count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max,
-            first_ts = excluded.first_ts, first_value = excluded.first_value,
-            last_ts = excluded.last_ts, last_value = excluded.last_value, consumption = excluded.consumption
+        ON CONFLICT(\(keys)) DO UPDATE SET \(replaceAggregates)
         """
     }
 }

@@ -25,13 +25,8 @@ extension GatewayQueries {
         // Hours are keyed by time first: for each series, each hour in range is looked up by key (local hours are an
         // hour apart, DST or not; the first is the earliest stored at or after `from`, the last no later than the
         // newest stored). CROSS JOIN keeps that order: series first, then hours.
-        let hours = """
-            WITH RECURSIVE hour(start) AS (
-                SELECT (SELECT min(bucket_start) FROM hourly_rollups WHERE bucket_start >= ?)
-                UNION ALL SELECT start + \(MeasurementHour.milliseconds) FROM hour
-                WHERE start + \(MeasurementHour.milliseconds) < min(?, (SELECT max(bucket_start) FROM hourly_rollups) + 1))
-
-            """
+        let hours = CommuneCalendar.hourStarts(from: "(SELECT min(bucket_start) FROM hourly_rollups WHERE bucket_start >= ?)",
+                                               below: "min(?, (SELECT max(bucket_start) FROM hourly_rollups) + 1)") + "\n"
         let columns = "SELECT r.bucket_start, s.unit, sum(r.count), sum(r.sum) / sum(r.count), min(r.min), max(r.max), sum(r.consumption)"
         let seriesFilter = device == nil ? "series s" : "devices d CROSS JOIN series s ON s.device_id = d.id"
         var sql = period == .hour
