@@ -155,7 +155,8 @@ public final class MQTTClient: @unchecked Sendable {
                 }
                 open = true
             }
-            let rc = mosquitto_loop(handle, 1000, 1)
+            var rc = mosquitto_loop(handle, 1000, 1)
+            if rc == MOSQ_ERR_SUCCESS.rawValue, options.caFile == nil { rc = readWaitingPackets(handle) }
             let error = errno
             if rc != MOSQ_ERR_SUCCESS.rawValue {
                 open = false
@@ -178,6 +179,30 @@ public final class MQTTClient: @unchecked Sendable {
             while Date() < deadline, mosquitto_loop(handle, 100, 1) == MOSQ_ERR_SUCCESS.rawValue {}
         }
     }
+
+    /// Reads the packets already waiting in the socket (at most `maximumWaitingPackets`), then writes their PUBACKs.
+    ///
+    /// Why: `mosquitto_loop` reads one packet per `select` when the client has nothing of its own in flight, which
+    /// is always the case for a subscriber. Under a backlog that is a `select`, a wake-up byte read and a PUBACK write
+    /// per message (a tenth of the gateway's CPU). The callbacks run exactly as in the loop, and in threaded mode
+    /// each PUBACK is queued after its handler returned, so acknowledging still waits for the journal. Without TLS
+    /// only: OpenSSL may hold decrypted bytes the socket no longer shows, which only the loop knows to read.
+    private func readWaitingPackets(_ handle: OpaquePointer) -> Int32 {
+        let socket = mosquitto_socket(handle)
+        guard socket >= 0 else { return MOSQ_ERR_SUCCESS.rawValue }
+        var packets = 0
+        while packets < Self.maximumWaitingPackets {
+            var waiting: Int32 = 0
+            guard ioctl(socket, UInt(FIONREAD), &waiting) == 0, waiting > 0 else { break }
+            let rc = mosquitto_loop_read(handle, 1)
+            guard rc == MOSQ_ERR_SUCCESS.rawValue, mosquitto_socket(handle) >= 0 else { return rc }
+            packets += 1
+        }
+        return packets > 0 ? mosquitto_loop_write(handle, 1) : MOSQ_ERR_SUCCESS.rawValue
+    }
+
+    /// Bounds the time between two runs of the loop's keep-alive and write checks.
+    static let maximumWaitingPackets = 256
 
     /// Sleeps `reconnect_min` × 2^(failures − 1) seconds, at most `reconnect_max`; `stop()` cuts it short.
     private func waitBeforeRetry() {

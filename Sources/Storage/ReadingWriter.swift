@@ -10,15 +10,15 @@ public final class ReadingWriter {
     private var devices: [String: DeviceRecord] = [:]
     /// Series ids by device, then metric: a device has a handful of metrics, so a short list scanned with string
     /// equality beats hashing the metric name for every reading.
-    private var series: [Int64: [(metric: String, id: Int64)]] = [:]
+    private var series = RowIDMap<[(metric: String, id: Int64)]>()
     /// The device whose series `seriesID` looked up last, and its list.
     private var lastSeries: (device: Int64, list: [(metric: String, id: Int64)]) = (-1, [])
     // Per-batch aggregates, written once per batch rather than once per message.
     /// The unmapped fields are joined at commit, once per device and batch, not once per message.
-    private var seenInBatch: [Int64: (lastSeen: Int64, count: Int64, unmapped: [String]?)] = [:]
+    private var seenInBatch = RowIDMap<(lastSeen: Int64, count: Int64, unmapped: [String]?)>()
     private var countersInBatch: [String: Int64] = [:]
     /// Per device: the last millisecond given to a receive-timed measurement.
-    private var lastReceiptTime: [Int64: Int64] = [:]
+    private var lastReceiptTime = RowIDMap<Int64>()
     private var pendingReadings: [PendingReading] = []
     /// The batch's readings as runs of one device, time and time source (a message's readings, usually): sorting
     /// the runs orders the readings, with eight times fewer elements to sort.
@@ -28,7 +28,7 @@ public final class ReadingWriter {
 
     /// Per device: the hour whose `device_hours` row this connection has written or found (the hour of its
     /// previous measurement, usually the same): one insert per device and hour, not per measurement.
-    private var deviceHour: [Int64: Int64] = [:]
+    private var deviceHour = RowIDMap<Int64>()
 
     /// Reused for every measurement's entries and blob.
     private var entryScratch: [PackedReadings.Entry] = []
@@ -409,8 +409,8 @@ public final class ReadingWriter {
                        device.id, device.assetID, metric, unit, kind)
             id = db.lastInsertRowID
         }
-        series[device.id, default: []].append((metric, id))
-        lastSeries = (device.id, series[device.id]!)
+        lastSeries.list.append((metric, id))
+        series[device.id] = lastSeries.list
         return id
     }
 
@@ -420,10 +420,11 @@ public final class ReadingWriter {
             UPDATE devices SET last_seen = max(coalesce(last_seen, 0), ?), message_count = message_count + ?,
                 first_seen = coalesce(first_seen, ?), unmapped_fields = coalesce(?, unmapped_fields) WHERE id = ?
             """)
-        for (deviceID, entry) in seenInBatch.sorted(by: { $0.key < $1.key }) {
+        for deviceID in seenInBatch.ids.sorted() {
+            let entry = seenInBatch[deviceID]!
             try seen.execute([entry.lastSeen, entry.count, entry.lastSeen, entry.unmapped.map { $0.sorted().joined(separator: ",") }, deviceID])
         }
-        seenInBatch.removeAll(keepingCapacity: true)
+        seenInBatch.removeAll()
 
         let counter = try db.cached("INSERT INTO ingest_counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value")
         for (name, amount) in countersInBatch {

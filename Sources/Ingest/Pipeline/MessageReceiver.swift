@@ -22,7 +22,7 @@ public final class MessageReceiver: @unchecked Sendable {
     // Only touched on the MQTT network thread (libmosquitto calls `connected()` there too).
     private var history: [UInt64]          // content hashes of the last journaled messages, circular
     private var appended = 0               // how many hashes were ever remembered (absolute index of the next)
-    private var latestIndex: [UInt64: Int] = [:]
+    private var latestIndex = HashPositionTable(capacity: MessageReceiver.rememberedMessages)
     private var resynchronising = false
     private var expectedIndex: Int?
     // Topics repeat (one or a few per device): remember which subscription each matched.
@@ -107,10 +107,10 @@ public final class MessageReceiver: @unchecked Sendable {
     private func remember(_ hash: UInt64) {
         let slot = appended % history.count
         if appended >= history.count, latestIndex[history[slot]] == appended - history.count {
-            latestIndex[history[slot]] = nil
+            latestIndex.remove(history[slot])
         }
         history[slot] = hash
-        latestIndex[hash] = appended
+        latestIndex.set(hash, position: appended)
         appended += 1
     }
 }

@@ -79,42 +79,46 @@ struct NormalisationPlan: Sendable {
 
     /// The readings of `message` (which `matches` this plan); nil when a summed array holds a non-number.
     func apply(to message: DecodedMessage, profile: DeviceProfile, receivedAt: Int64) -> NormalisedMessage? {
-        var result = NormalisedMessage()
-        result.unmappedFields = unmappedFields
-        result.readings.reserveCapacity(steps.count)
-        for step in steps {
-            switch step {
-            case .observations(let index, let field, let positions):
-                let mapping = profile.metrics[index]
-                for position in positions {
-                    let observation = message.observations[position]
-                    guard let coerced = ValueCoercion.coerce(observation.value, states: mapping.states, isState: mapping.kind == .state) else {
-                        result.invalidFields.append("\(field)=\(Normaliser.describe(observation.value)) is not a number (metric \(mapping.metric))")
-                        continue
+        // Mappings borrowed, not copied: each holds several strings, an array and a dictionary (a retain and a
+        // release each per reading otherwise).
+        profile.metrics.withUnsafeBufferPointer { metrics -> NormalisedMessage? in
+            var result = NormalisedMessage()
+            result.unmappedFields = unmappedFields
+            result.readings.reserveCapacity(steps.count)
+            for step in steps {
+                switch step {
+                case .observations(let index, let field, let positions):
+                    let mapping = metrics[index]
+                    for position in positions {
+                        let observation = message.observations[position]
+                        guard let coerced = ValueCoercion.coerce(observation.value, states: mapping.states, isState: mapping.kind == .state) else {
+                            result.invalidFields.append("\(field)=\(Normaliser.describe(observation.value)) is not a number (metric \(mapping.metric))")
+                            continue
+                        }
+                        let (value, unit) = Normaliser.convert(coerced.value * mapping.scale, payloadUnit: observation.unit ?? coerced.unit, mapping: mapping)
+                        guard value.isFinite else {
+                            result.invalidFields.append("\(field): value out of range after conversion (metric \(mapping.metric))")
+                            continue
+                        }
+                        result.readings.append(Normaliser.reading(mapping, value: value, unit: unit, stated: observation.time ?? message.time,
+                                                                  receivedAt: receivedAt))
                     }
-                    let (value, unit) = Normaliser.convert(coerced.value * mapping.scale, payloadUnit: observation.unit ?? coerced.unit, mapping: mapping)
-                    guard value.isFinite else {
-                        result.invalidFields.append("\(field): value out of range after conversion (metric \(mapping.metric))")
-                        continue
+                case .summed(let index, let positions):
+                    let mapping = metrics[index]
+                    var total = 0.0
+                    var time: Int64?
+                    for position in positions {
+                        let observation = message.observations[position]
+                        guard case .number(let value) = observation.value else { return nil }
+                        total += value
+                        time = observation.time ?? time
                     }
-                    result.readings.append(Normaliser.reading(mapping, value: value, unit: unit, stated: observation.time ?? message.time,
-                                                              receivedAt: receivedAt))
+                    let (value, unit) = Normaliser.convert(total * mapping.scale, payloadUnit: nil, mapping: mapping)
+                    result.readings.append(Normaliser.reading(mapping, value: value, unit: unit, stated: time ?? message.time, receivedAt: receivedAt))
                 }
-            case .summed(let index, let positions):
-                let mapping = profile.metrics[index]
-                var total = 0.0
-                var time: Int64?
-                for position in positions {
-                    let observation = message.observations[position]
-                    guard case .number(let value) = observation.value else { return nil }
-                    total += value
-                    time = observation.time ?? time
-                }
-                let (value, unit) = Normaliser.convert(total * mapping.scale, payloadUnit: nil, mapping: mapping)
-                result.readings.append(Normaliser.reading(mapping, value: value, unit: unit, stated: time ?? message.time, receivedAt: receivedAt))
             }
+            return result
         }
-        return result
     }
 
     /// The observations of each field name, without an array per field: the first index by name, then a chain of

@@ -41,7 +41,10 @@ enum ValueCoercion {
     static func parseNumber(_ text: String) -> Double? {
         guard !text.isEmpty, text.utf8.count <= 64 else { return nil }
         var candidate = text
-        if candidate.contains(","), !candidate.contains(".") { candidate = candidate.replacingOccurrences(of: ",", with: ".") }
+        // Byte checks, not `String.contains` (Foundation's substring search, for every string value).
+        if candidate.utf8.contains(UInt8(ascii: ",")), !candidate.utf8.contains(UInt8(ascii: ".")) {
+            candidate = candidate.replacingOccurrences(of: ",", with: ".")
+        }
         guard candidate.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == 46 || $0 == 45 || $0 == 43 || $0 == 101 || $0 == 69 }),
               let value = Double(candidate), value.isFinite else { return nil }
         return value

@@ -70,7 +70,7 @@ final class RollupAccumulator {
     private var drainStartedAt: Int64 = 0
     private var domains = DomainRollups()
     /// The newest reading of each counter series, to compute the increase of the next one.
-    private var counterTail: [Int64: (time: Int64, value: Double)] = [:]
+    private var counterTail = RowIDMap<(time: Int64, value: Double)>()
     /// True until `rollup_backlog` has been read (at start, and after a rolled-back batch lost what memory held).
     private var recoveryNeeded = true
 
