@@ -43,8 +43,8 @@ final class RollupAccumulator {
     private var hoursToRecompute: Set<Key> = []
     /// What only memory holds, listed in the database.
     private var backlog = RollupBacklog()
-    /// Hours this batch wrote (removed from memory when it commits), or all of them.
-    private var hoursWrittenInBatch: Set<Key> = []
+    /// True when this batch wrote every hour (otherwise `hours` marks those it wrote; either way they are removed
+    /// from memory when it commits).
     private var allHoursWrittenInBatch = false
     /// Hours created since the last batch (listed in `rollup_backlog` by this one).
     private var newHours: [Key] = []
@@ -54,6 +54,9 @@ final class RollupAccumulator {
     private var lastCycleStart: Int64 = 0
     private var cycleInProgress: Bool { cyclePosition < cycle.count }
     private var daysToRefresh: Set<Key> = []
+    /// By series: a day known to be in `daysToRefresh` (hours are written in time order, so a series' consecutive
+    /// hours mostly share a day: one set insertion per day rather than per hour).
+    private var dayMarked = RowIDMap<Int64>()
     private var monthsToRefresh: Set<Key> = []
     /// Keys added to the sets above and not yet listed in `rollup_backlog` by a committed batch.
     private var newDays: [Key] = []
@@ -152,7 +155,7 @@ final class RollupAccumulator {
 
     /// Writes hourly increments (all, a slice of the cycle, or none) and refreshes a slice of the days and months due.
     func flush(db: Connection, now: Int64, mode: FlushMode) throws {
-        hoursWrittenInBatch.removeAll(keepingCapacity: true)
+        hours.clearWrittenMarks()
         allHoursWrittenInBatch = false
         domainsFlushedInBatch = false
         refreshedDays.removeAll(keepingCapacity: true)
@@ -166,7 +169,7 @@ final class RollupAccumulator {
             if cycleEnded {
                 // Every hour listed before the cycle began is written: list afresh what memory still holds.
                 try backlog.clear(.hour, db: db)
-                try backlog.list(hours.keys.filter { !hoursWrittenInBatch.contains($0) }, period: .hour, db: db)
+                try backlog.list(hours.liveSlots.filter { !hours.isWritten(slot: $0) }.map(hours.key(ofSlot:)), period: .hour, db: db)
             } else {
                 try backlog.list(newHours, period: .hour, db: db)
             }
@@ -227,22 +230,30 @@ final class RollupAccumulator {
     ///   (halves the upserts of the benchmark's backlog). Not when that would keep half the cap or more.
     private func writeAllHours(db: Connection, now: Int64, keepingNewest: Bool) throws {
         try writeRecomputedHours(db: db)
-        // Sorting the keys, not the (key, delta) pairs: under load there are tens of thousands of them, and memory counts.
-        let keys = hours.keys.filter { !hoursWrittenInBatch.contains($0) }.sorted(by: { ($0.series, $0.bucket) < ($1.series, $1.bucket) })
+        // Sorting slots, not (key, delta) pairs: under load there are tens of thousands of them, and memory counts.
+        let slots = hours.liveSlots.filter { !hours.isWritten(slot: $0) }.sorted {
+            let (a, b) = (hours.key(ofSlot: $0), hours.key(ofSlot: $1))
+            return (a.series, a.bucket) < (b.series, b.bucket)
+        }
         // In key order, a series' newest hour is the one the next key does not share the series with.
-        func isNewest(_ index: Int) -> Bool { index + 1 == keys.count || keys[index + 1].series != keys[index].series }
+        func isNewest(_ index: Int) -> Bool {
+            index + 1 == slots.count || hours.key(ofSlot: slots[index + 1]).series != hours.key(ofSlot: slots[index]).series
+        }
         var newestCount = 0
-        if keepingNewest { for index in keys.indices where isNewest(index) { newestCount += 1 } }
+        if keepingNewest { for index in slots.indices where isNewest(index) { newestCount += 1 } }
         let keepNewest = newestCount > 0 && newestCount < maximumPendingHours / 2
         var kept: [Key] = []
-        var toWrite: [Key] = []
-        toWrite.reserveCapacity(keys.count - (keepNewest ? newestCount : 0))
-        for (index, key) in keys.enumerated() {
-            if keepNewest, isNewest(index) { kept.append(key) } else { toWrite.append(key) }
+        var toWrite: [Int] = []
+        toWrite.reserveCapacity(slots.count - (keepNewest ? newestCount : 0))
+        for (index, slot) in slots.enumerated() {
+            if keepNewest, isNewest(index) { kept.append(hours.key(ofSlot: slot)) } else { toWrite.append(slot) }
         }
-        toWrite.sort(by: Self.inTimeOrder)
+        toWrite.sort { Self.inTimeOrder(hours.key(ofSlot: $0), hours.key(ofSlot: $1)) }
         let upsert = try db.cached(Self.upsertHour)
-        for key in toWrite { try writeHour(key, hours[key]!, upsert: upsert, markWritten: keepNewest) }
+        for slot in toWrite {
+            try writeHour(hours.key(ofSlot: slot), hours[slot: slot], upsert: upsert)
+            if keepNewest { hours.markWritten(slot: slot) }
+        }
         try backlog.clear(.hour, db: db)
         if keepNewest {
             try backlog.list(kept, period: .hour, db: db)
@@ -258,8 +269,9 @@ final class RollupAccumulator {
     /// raw readings (which already counts the increases summed in memory).
     private func writeRecomputedHours(db: Connection) throws {
         for key in hoursToRecompute {
-            if let delta = hours[key], hoursWrittenInBatch.insert(key).inserted {
-                try writeHour(key, delta, upsert: db.cached(Self.upsertHour), markWritten: false)
+            if let slot = hours.existingSlot(for: key), !hours.isWritten(slot: slot) {
+                try writeHour(key, hours[slot: slot], upsert: db.cached(Self.upsertHour))
+                hours.markWritten(slot: slot)
             }
             try recomputeHourConsumption(key, db: db)
             markDay(Key(series: key.series, bucket: calendar.bucket(.day, containing: key.bucket).start))
@@ -282,14 +294,17 @@ final class RollupAccumulator {
         while cycleInProgress {
             let key = cycle[cyclePosition]
             cyclePosition += 1
-            if let delta = hours[key], !hoursWrittenInBatch.contains(key) { try writeHour(key, delta, upsert: upsert) }
+            if let slot = hours.existingSlot(for: key), !hours.isWritten(slot: slot) {
+                try writeHour(key, hours[slot: slot], upsert: upsert)
+                hours.markWritten(slot: slot)
+            }
             if cyclePosition % 64 == 0, DispatchTime.now().uptimeNanoseconds >= deadline { break }
         }
         return !cycleInProgress
     }
 
     /// Adds an hour's sums to its row (`upsert`: the statement of `upsertHour`, prepared once per flush).
-    private func writeHour(_ key: Key, _ delta: RollupSum, upsert: Statement, markWritten: Bool = true) throws {
+    private func writeHour(_ key: Key, _ delta: RollupSum, upsert: Statement) throws {
         upsert.reset()
         upsert.bind(key.series, at: 1)
         upsert.bind(key.bucket, at: 2)
@@ -303,7 +318,6 @@ final class RollupAccumulator {
         upsert.bind(delta.last.value, at: 10)
         if let consumption = delta.consumption { upsert.bind(consumption, at: 11) } else { upsert.bindNull(at: 11) }
         try upsert.run()
-        if markWritten { hoursWrittenInBatch.insert(key) }
         markDay(Key(series: key.series, bucket: calendar.bucket(.day, containing: key.bucket).start))
     }
 
@@ -324,7 +338,9 @@ final class RollupAccumulator {
         """
 
     private func markDay(_ day: Key) {
+        if dayMarked[day.series] == day.bucket { return }
         if daysToRefresh.insert(day).inserted { newDays.append(day) }
+        dayMarked[day.series] = day.bucket
     }
 
     /// Recomputes `days` in order until `deadline` (uptime ns) has passed, at least one.
@@ -361,12 +377,14 @@ final class RollupAccumulator {
         if allHoursWrittenInBatch {
             hours.removeAll()
         } else {
-            for key in hoursWrittenInBatch { hours.removeValue(forKey: key) }
+            hours.removeWritten()
         }
-        hoursWrittenInBatch.removeAll(keepingCapacity: true)
         hoursToRecompute.removeAll(keepingCapacity: true)
         newHours.removeAll(keepingCapacity: true)
-        for day in refreshedDays { daysToRefresh.remove(day) }
+        for day in refreshedDays {
+            daysToRefresh.remove(day)
+            if dayMarked[day.series] == day.bucket { dayMarked[day.series] = .min }
+        }
         for month in refreshedMonths { monthsToRefresh.remove(month) }
         refreshedDays.removeAll(keepingCapacity: true)
         refreshedMonths.removeAll(keepingCapacity: true)
@@ -389,7 +407,6 @@ final class RollupAccumulator {
         recoveryNeeded = true
         backlog.rolledBack()
         hours.removeAll()
-        hoursWrittenInBatch.removeAll()
         newHours.removeAll()
         cycle.removeAll()
         cyclePosition = 0
