@@ -38,7 +38,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Alert rules (for now: devices silent for longer than their own profile's reporting interval).
-        .target(name: "Alerts", dependencies: ["Assets", "Storage"]),
+        .target(name: "Alerts", dependencies: ["Assets", "Storage", "SQLiteDB"]),
         .executableTarget(name: "pmc-gateway", dependencies: [
             "Ingest", "Assets", "Storage", "Alerts",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -50,7 +50,7 @@ let package = Package(
         .executableTarget(name: "pmc-query-bench", dependencies: ["Storage", "Assets", "SQLiteDB"], path: "Benchmarks/QueryBench"),
 
         .testTarget(name: "AssetsTests", dependencies: ["Assets"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Assets", "Storage"]),
+        .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Assets", "Storage", "SQLiteDB"]),
         .testTarget(name: "SQLiteDBTests", dependencies: ["SQLiteDB"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "SQLiteDB", "Assets"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "Assets", "Storage", "MQTT", .product(name: "Logging", package: "swift-log")], resources: [.copy("Fixtures")]),

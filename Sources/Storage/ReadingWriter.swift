@@ -55,6 +55,14 @@ public final class ReadingWriter {
 
     private let rollups: RollupAccumulator
 
+    /// Told about the readings of the series it watches (alert rules); nil: nobody is.
+    public var observer: (any ReadingObserver)? {
+        didSet { watchedSeries.removeAll() }
+    }
+    /// By series: whether `observer` watches it (asked once per series).
+    private var watchedSeries = RowIDMap<Bool>()
+    private var observedInBatch: [ObservedReading] = []
+
     /// - Parameter timeZone: the commune's zone, for the days and months of the rollups.
     public convenience init(connection: Connection, timeZone: TimeZone = TimeZone(identifier: "Europe/Paris")!) {
         self.init(connection: connection, rollups: RollupAccumulator(calendar: CommuneCalendar(timeZone: timeZone)))
@@ -95,12 +103,17 @@ public final class ReadingWriter {
             try flushReadings()
             try flushAggregates()
             try rollups.flush(db: db, now: now, mode: refreshRollups ? .complete : underLoad ? .underLoad : .batch)
+            if let observer, !observedInBatch.isEmpty { try observer.batchWillCommit(observedInBatch, db: db) }
             if let checkpoint {
                 try db.run("INSERT INTO journal_checkpoint (id, segment, offset) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET segment = excluded.segment, offset = excluded.offset",
                            checkpoint.segment, checkpoint.offset)
             }
             try db.execute("COMMIT")
             rollups.committed(now: now)
+            if !observedInBatch.isEmpty {
+                observedInBatch.removeAll(keepingCapacity: true)
+                observer?.batchDidCommit()
+            }
         } catch {
             rollback()
             throw error
@@ -137,6 +150,10 @@ public final class ReadingWriter {
         pendingReadings.removeAll()
         pendingRuns.removeAll()
         rollups.reset()
+        if !observedInBatch.isEmpty {
+            observedInBatch.removeAll()
+            observer?.batchDidRollBack()
+        }
     }
 
     /// Forgets cached devices (after an inventory change).
@@ -144,6 +161,7 @@ public final class ReadingWriter {
         devices.removeAll()
         series.removeAll()
         lastSeries = (-1, [])
+        watchedSeries.removeAll()
         rollups.forgetBindings()
     }
 
@@ -179,6 +197,13 @@ public final class ReadingWriter {
             pendingRuns.append(PendingRun(hour: MeasurementHour.of(time), device: device.id, time: time, timeFromReceipt: timeFromReceipt, start: pendingReadings.count, count: 1))
         }
         pendingReadings.append(PendingReading(series: seriesID, value: value, isCounter: kind == "counter"))
+        if let observer, let assetID = device.assetID {
+            let watched = watchedSeries[seriesID] ?? observer.watches(assetID: assetID, metric: metric)
+            watchedSeries[seriesID] = watched
+            if watched {
+                observedInBatch.append(ObservedReading(assetID: assetID, deviceKey: device.key, metric: metric, unit: unit, time: time, value: value))
+            }
+        }
     }
 
     /// Writes the batch's readings, one measurement row per device and instant, in (hour, device, time) order. Of two

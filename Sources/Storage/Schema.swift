@@ -307,6 +307,51 @@ public enum Schema {
                 DELETE FROM rollups WHERE period = 1;
                 """)
         }
+        migrator.register("013_alerts") { db in
+            try db.execute("""
+                -- One row per alert raised. At most one unresolved alert per (asset, rule): the unique index is what
+                -- deduplicates, whatever raced to raise it.
+                CREATE TABLE alerts (
+                    id INTEGER PRIMARY KEY,
+                    asset_id TEXT NOT NULL,
+                    rule_id TEXT NOT NULL,
+                    severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+                    state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+                    metric TEXT,
+                    -- When the condition began (its first abnormal reading), and when it had lasted long enough.
+                    since INTEGER NOT NULL,
+                    raised_at INTEGER NOT NULL,
+                    value REAL,
+                    threshold REAL,
+                    -- In French: what the agent reads.
+                    message TEXT NOT NULL,
+                    acknowledged_at INTEGER,
+                    acknowledged_by TEXT,
+                    acknowledgement_comment TEXT,
+                    resolved_at INTEGER,
+                    -- NULL when the condition cleared by itself.
+                    resolved_by TEXT,
+                    resolution_comment TEXT,
+                    CHECK (state = 'open' OR acknowledged_at IS NOT NULL OR resolved_at IS NOT NULL),
+                    CHECK (state != 'resolved' OR resolved_at IS NOT NULL)
+                );
+                CREATE UNIQUE INDEX alerts_one_unresolved ON alerts(asset_id, rule_id) WHERE state != 'resolved';
+                CREATE INDEX alerts_by_time ON alerts(raised_at);
+
+                -- Where each (asset, rule) pair stands between readings (no row: normal), so that a restart in the
+                -- middle of a duration neither forgets it nor starts it again.
+                CREATE TABLE alert_conditions (
+                    asset_id TEXT NOT NULL,
+                    rule_id TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('pending', 'active')),
+                    since INTEGER NOT NULL,
+                    clearing_since INTEGER,
+                    -- The time of the newest reading evaluated: older ones arriving late do not move the state.
+                    evaluated_at INTEGER NOT NULL,
+                    PRIMARY KEY (asset_id, rule_id)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 

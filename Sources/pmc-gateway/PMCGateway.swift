@@ -7,6 +7,6 @@ struct PMCGateway: AsyncParsableCommand {
         abstract: "IoT gateway and asset diagnostic for French communes.",
         discussion: "Reads the readings of the commune's devices from MQTT, stores them in SQLite linked to the asset inventory.",
         subcommands: [RunCommand.self, CheckCommand.self, ReadingsCommand.self, DevicesCommand.self,
-                      RejectedCommand.self, StatsCommand.self, RollupsCommand.self]
+                      RejectedCommand.self, StatsCommand.self, RollupsCommand.self, AlertsCommand.self]
     )
 }

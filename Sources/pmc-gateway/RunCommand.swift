@@ -1,9 +1,11 @@
+import Alerts
 import ArgumentParser
 import Assets
 import Foundation
 import Ingest
 import Logging
 import ServiceLifecycle
+import Storage
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the gateway: subscribe, decode, store.")
@@ -27,7 +29,16 @@ struct RunCommand: AsyncParsableCommand {
         if report.replayedMessages > 0 {
             logger.notice("stored the kept messages of newly declared devices", metadata: ["messages": "\(report.replayedMessages)"])
         }
-        let ingest = IngestService(config: config, profiles: profiles, logger: logger)
+        let timeZone = TimeZone(identifier: config.commune.timeZone) ?? TimeZone(identifier: "Europe/Paris")!
+        let (rules, assets) = (setup.alertRules, inventory.assets)
+        if !rules.rules.isEmpty {
+            logger.info("alert rules loaded", metadata: ["rules": "\(rules.rules.count)", "overrides": "\(rules.overrides.count)"])
+        }
+        var makeEvaluator: (@Sendable () -> any ReadingObserver)?
+        if !rules.rules.isEmpty {
+            makeEvaluator = { RuleEvaluator(rules: rules, assets: assets, timeZone: timeZone, logger: Logger(label: "pmc.alerts")) }
+        }
+        let ingest = IngestService(config: config, profiles: profiles, logger: logger, observer: makeEvaluator)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: ingest, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],

@@ -1,14 +1,16 @@
-/// Everything `pmc-gateway run` loads at start: configuration, device profiles and inventory.
+/// Everything `pmc-gateway run` loads at start: configuration, device profiles, inventory and alert rules.
 public struct GatewaySetup: Sendable, Equatable {
     public var config: GatewayConfig
     /// Device profiles keyed by id.
     public var profiles: [String: DeviceProfile]
     public var inventory: Inventory
+    public var alertRules: AlertRuleSet
 
-    public init(config: GatewayConfig, profiles: [String: DeviceProfile], inventory: Inventory) {
+    public init(config: GatewayConfig, profiles: [String: DeviceProfile], inventory: Inventory, alertRules: AlertRuleSet = AlertRuleSet()) {
         self.config = config
         self.profiles = profiles
         self.inventory = inventory
+        self.alertRules = alertRules
     }
 }
 
@@ -39,6 +41,8 @@ public enum Checker {
         guard let config = ConfigLoader.read(path: configPath, formats: formats, log: log) else { return nil }
         let catalog = ProfileLoader.read(directories: config.profiles, formats: formats, log: log)
         let inventory = InventoryLoader.read(paths: config.inventory, knownProfiles: catalog.declaredIDs, log: log)
-        return GatewaySetup(config: config, profiles: catalog.profiles, inventory: inventory)
+        let metrics = Set(catalog.profiles.values.flatMap { $0.metrics.map(\.metric) })
+        let rules = AlertRuleLoader.read(paths: config.alerts, assets: inventory.assets, metrics: metrics, log: log)
+        return GatewaySetup(config: config, profiles: catalog.profiles, inventory: inventory, alertRules: rules)
     }
 }

@@ -8,7 +8,7 @@ import Yams
 /// written in the file is refused (use `password_file` or `password_env`).
 public enum ConfigLoader {
     /// The top-level keys of the configuration file.
-    static let topLevelKeys = ["commune", "mqtt", "subscriptions", "storage", "inventory", "profiles", "log_level"]
+    static let topLevelKeys = ["commune", "mqtt", "subscriptions", "storage", "inventory", "profiles", "alerts", "log_level"]
     /// swift-log's level names.
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
@@ -48,6 +48,7 @@ public enum ConfigLoader {
             log.add(file, line: top.line, "missing 'inventory': name the inventory file(s), e.g. 'inventory: [inventory.yaml]'")
         }
         let profiles = (top.textList("profiles") ?? ["devices"]).map { FilePaths.resolve($0, relativeTo: directory) }
+        let alerts = (top.textList("alerts") ?? []).map { FilePaths.resolve($0, relativeTo: directory) }
 
         var logLevel = "info"
         if let level = top.text("log_level") {
@@ -59,7 +60,7 @@ public enum ConfigLoader {
         }
 
         return GatewayConfig(path: file, commune: commune, mqtt: mqtt, subscriptions: subscriptions, storage: storage,
-                             inventory: inventory, profiles: profiles, logLevel: logLevel)
+                             inventory: inventory, profiles: profiles, alerts: alerts, logLevel: logLevel)
     }
 
     private static func readCommune(_ top: YAMLMapping, reader: YAMLReader) -> Commune {

@@ -147,10 +147,12 @@ public struct GatewayConfig: Sendable, Equatable {
     public var inventory: [String]
     /// Folders of device profiles, resolved to absolute paths.
     public var profiles: [String]
+    /// Alert rule files (YAML), resolved to absolute paths.
+    public var alerts: [String]
     public var logLevel: String
 
     public init(path: String, commune: Commune, mqtt: MQTTSettings, subscriptions: [Subscription],
-                storage: StorageSettings, inventory: [String], profiles: [String], logLevel: String = "info") {
+                storage: StorageSettings, inventory: [String], profiles: [String], alerts: [String] = [], logLevel: String = "info") {
         self.path = path
         self.commune = commune
         self.mqtt = mqtt
@@ -158,6 +160,7 @@ public struct GatewayConfig: Sendable, Equatable {
         self.storage = storage
         self.inventory = inventory
         self.profiles = profiles
+        self.alerts = alerts
         self.logLevel = logLevel
     }
 }

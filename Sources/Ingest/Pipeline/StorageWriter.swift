@@ -21,6 +21,8 @@ public final class StorageWriter: @unchecked Sendable {
     private let maxBatch: Int
     private let chunkSize = 1_000
     private let timeZone: TimeZone
+    /// Makes the writer's observer (the alert rules) on the writer thread, where it lives.
+    private let makeObserver: (@Sendable () -> any ReadingObserver)?
     // Guards `stopping`, `finished` and `appliedPosition`.
     private let state = NSCondition()
     private var stopping = false
@@ -36,8 +38,10 @@ public final class StorageWriter: @unchecked Sendable {
     private let payloadLimit: Int
 
     public init(storage: StorageSettings, journal: Journal, processor: MessageProcessor, counters: IngestCounters,
-                logger: Logger, timeZone: TimeZone = TimeZone(identifier: "Europe/Paris")!, maxBatch: Int = 20_000) {
+                logger: Logger, timeZone: TimeZone = TimeZone(identifier: "Europe/Paris")!, maxBatch: Int = 20_000,
+                observer makeObserver: (@Sendable () -> any ReadingObserver)? = nil) {
         self.timeZone = timeZone
+        self.makeObserver = makeObserver
         self.housekeeping = Housekeeping(settings: storage, journal: journal, logger: logger)
         self.checkpointer = WALCheckpointer(databasePath: storage.database, logger: logger)
         self.payloadLimit = storage.rejectedPayloadLimit
@@ -99,6 +103,7 @@ public final class StorageWriter: @unchecked Sendable {
         // grew past 64 MiB is cut back when it starts over.
         try connection.execute("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864")
         let writer = ReadingWriter(connection: connection, timeZone: timeZone)
+        writer.observer = makeObserver?()
         var reader = try JournalReader(journal: journal, from: try writer.checkpoint())
         var lastSegment = reader.position.segment
         while true {

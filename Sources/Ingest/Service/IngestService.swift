@@ -14,8 +14,12 @@ public final class IngestService: Service, @unchecked Sendable {
     private let profiles: [String: DeviceProfile]
     private let logger: Logger
     private let readyHandler: (@Sendable () -> Void)?
+    private let makeObserver: (@Sendable () -> any ReadingObserver)?
 
-    public init(config: GatewayConfig, profiles: [String: DeviceProfile], logger: Logger, onReady: (@Sendable () -> Void)? = nil) {
+    /// - Parameter observer: makes what watches the stored readings (the alert rules), on the writer's thread.
+    public init(config: GatewayConfig, profiles: [String: DeviceProfile], logger: Logger, onReady: (@Sendable () -> Void)? = nil,
+                observer: (@Sendable () -> any ReadingObserver)? = nil) {
+        self.makeObserver = observer
         self.config = config
         self.profiles = profiles
         self.logger = logger
@@ -29,7 +33,7 @@ public final class IngestService: Service, @unchecked Sendable {
         let processor = MessageProcessor(subscriptions: config.subscriptions, profiles: profiles, timeZone: timeZone,
                                          payloadLimit: config.storage.rejectedPayloadLimit, logger: logger)
         let writer = StorageWriter(storage: config.storage, journal: journal, processor: processor,
-                                   counters: counters, logger: logger, timeZone: timeZone)
+                                   counters: counters, logger: logger, timeZone: timeZone, observer: makeObserver)
         writer.start()
         let receiver = MessageReceiver(journal: journal, subscriptions: config.subscriptions, counters: counters, logger: logger)
         let filters = config.subscriptions.map { MQTTTopic.shared($0.topic, group: config.mqtt.sharedGroup) }

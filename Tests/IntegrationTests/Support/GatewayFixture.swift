@@ -42,10 +42,11 @@ final class GatewayFixture: @unchecked Sendable {
     ///   - database, journal: `storage` paths, relative to the fixture's folder.
     ///   - broker: a broker to share with another fixture (two gateways, one broker); by default the fixture
     ///     starts its own, configured by `brokerListenerOptions` and `brokerAccess` (see `MosquittoBroker`).
+    ///   - alerts: the contents of an alert rules file, named by the configuration's `alerts:`.
     init(name: String, subscriptions: String, inventory: String, profiles: [String: String], extraMQTT: String = "",
          host: String = "127.0.0.1", database: String = "var/gateway.sqlite", journal: String = "var/journal",
          broker sharedBroker: MosquittoBroker? = nil, brokerListenerOptions: String = "",
-         brokerAccess: String = "allow_anonymous true", brokerQueue: BrokerQueueSettings = .unlimited) throws {
+         brokerAccess: String = "allow_anonymous true", brokerQueue: BrokerQueueSettings = .unlimited, alerts: String? = nil) throws {
         directory = NSTemporaryDirectory() + "pmc-\(name)-\(UUID().uuidString.prefix(8))"
         databasePath = directory + "/" + database
         try FileManager.default.createDirectory(atPath: directory + "/profiles", withIntermediateDirectories: true)
@@ -62,6 +63,7 @@ final class GatewayFixture: @unchecked Sendable {
             try yaml.write(toFile: directory + "/profiles/\(id).yaml", atomically: true, encoding: .utf8)
         }
         try inventory.write(toFile: directory + "/inventory.yaml", atomically: true, encoding: .utf8)
+        if let alerts { try alerts.write(toFile: directory + "/alerts.yaml", atomically: true, encoding: .utf8) }
         let config = """
             commune:
               name: Testville
@@ -83,6 +85,7 @@ final class GatewayFixture: @unchecked Sendable {
               retention: {raw_days: 0, hourly_days: 0, daily_days: 0, rejected_days: 0}
             inventory: inventory.yaml
             profiles: profiles
+            \(alerts == nil ? "" : "alerts: [alerts.yaml]")
             log_level: info
             """
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)

@@ -1,0 +1,133 @@
+import SQLiteDB
+
+/// The alerts and the rule conditions between readings, in the gateway database (`alerts`, `alert_conditions`).
+///
+/// Deduplication is the database's: a partial unique index allows one unresolved alert per (asset, rule), so two
+/// evaluations racing to raise the same alert leave one row, whichever thread or process they run on.
+public struct AlertStore {
+    private let db: Connection
+
+    public init(connection: Connection) {
+        self.db = connection
+    }
+
+    private static let columns = """
+        id, asset_id, rule_id, severity, state, metric, since, raised_at, value, threshold, message,
+        acknowledged_at, acknowledged_by, acknowledgement_comment, resolved_at, resolved_by, resolution_comment
+        """
+
+    private static func alert(_ row: Row) -> Alert {
+        Alert(id: row.int(0), state: AlertState(rawValue: row.string(4)) ?? .open,
+              cause: AlertCause(assetID: row.string(1), ruleID: row.string(2), severity: AlertSeverity(rawValue: row.string(3)) ?? .warning,
+                                metric: row.optionalString(5), since: row.int(6), raisedAt: row.int(7), value: row.optionalDouble(8),
+                                threshold: row.optionalDouble(9), message: row.string(10)),
+              acknowledgement: row.optionalInt(11).map { Alert.Action(at: $0, by: row.optionalString(12), comment: row.optionalString(13)) },
+              resolution: row.optionalInt(14).map { Alert.Action(at: $0, by: row.optionalString(15), comment: row.optionalString(16)) })
+    }
+
+    /// Opens an alert for what a rule found, unless one is already unresolved for its (asset, rule): then nil.
+    @discardableResult
+    public func raise(_ cause: AlertCause) throws -> Alert? {
+        let inserted = try db.cached("""
+            INSERT INTO alerts (asset_id, rule_id, severity, state, metric, since, raised_at, value, threshold, message)
+            VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+            """).execute([cause.assetID, cause.ruleID, cause.severity.rawValue, cause.metric, cause.since,
+                          cause.raisedAt, cause.value, cause.threshold, cause.message])
+        return inserted > 0 ? try alert(id: db.lastInsertRowID) : nil
+    }
+
+    public func alert(id: Int64) throws -> Alert? {
+        try db.cached("SELECT \(Self.columns) FROM alerts WHERE id = ?").first([id], Self.alert)
+    }
+
+    /// The unresolved alert of (asset, rule), if any.
+    public func unresolved(assetID: String, ruleID: String) throws -> Alert? {
+        try db.cached("SELECT \(Self.columns) FROM alerts WHERE asset_id = ? AND rule_id = ? AND state != 'resolved'")
+            .first([assetID, ruleID], Self.alert)
+    }
+
+    /// Alerts in the given states, newest first.
+    public func alerts(in states: Set<AlertState> = [.open, .acknowledged], limit: Int = 1_000) throws -> [Alert] {
+        let names = AlertState.allCases.filter(states.contains).map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        guard !names.isEmpty else { return [] }
+        return try db.prepare("SELECT \(Self.columns) FROM alerts WHERE state IN (\(names)) ORDER BY raised_at DESC, id DESC LIMIT ?")
+            .map([limit], Self.alert)
+    }
+
+    /// An agent takes the alert in charge. Refused when it is resolved or already acknowledged.
+    @discardableResult
+    public func acknowledge(id: Int64, by agent: String, comment: String? = nil, at time: Int64) throws -> Alert {
+        let current = try existing(id)
+        guard !agent.isEmpty else { throw AlertActionError.missingAgent }
+        if let resolution = current.resolution { throw AlertActionError.alreadyResolved(id: id, at: resolution.at) }
+        if let done = current.acknowledgement { throw AlertActionError.alreadyAcknowledged(id: id, by: done.by, at: done.at) }
+        try db.run("""
+            UPDATE alerts SET state = 'acknowledged', acknowledged_at = ?, acknowledged_by = ?, acknowledgement_comment = ?
+            WHERE id = ? AND state = 'open'
+            """, time, agent, comment, id)
+        return try existing(id)
+    }
+
+    /// An agent closes the alert (the intervention is done). Refused when it is already resolved.
+    @discardableResult
+    public func resolve(id: Int64, by agent: String, comment: String? = nil, at time: Int64) throws -> Alert {
+        let current = try existing(id)
+        guard !agent.isEmpty else { throw AlertActionError.missingAgent }
+        if let resolution = current.resolution { throw AlertActionError.alreadyResolved(id: id, at: resolution.at) }
+        try db.run("""
+            UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_by = ?, resolution_comment = ?
+            WHERE id = ? AND state != 'resolved'
+            """, time, agent, comment, id)
+        return try existing(id)
+    }
+
+    /// The condition of (asset, rule) cleared by itself: its unresolved alert, if any, is resolved with no agent.
+    @discardableResult
+    public func resolveCleared(assetID: String, ruleID: String, at time: Int64, comment: String) throws -> Alert? {
+        guard let current = try unresolved(assetID: assetID, ruleID: ruleID) else { return nil }
+        try db.run("""
+            UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_by = NULL, resolution_comment = ?
+            WHERE id = ? AND state != 'resolved'
+            """, time, comment, current.id)
+        return try existing(current.id)
+    }
+
+    private func existing(_ id: Int64) throws -> Alert {
+        guard let alert = try alert(id: id) else { throw AlertActionError.notFound(id: id) }
+        return alert
+    }
+
+    // MARK: - Conditions between readings
+
+    /// Where (asset, rule) stands, and the time of the newest reading evaluated; nil when normal (or never seen).
+    public func condition(assetID: String, ruleID: String) throws -> (state: ThresholdState, evaluatedAt: Int64)? {
+        try db.cached("SELECT state, since, clearing_since, evaluated_at FROM alert_conditions WHERE asset_id = ? AND rule_id = ?")
+            .first([assetID, ruleID]) { row in
+                let state: ThresholdState = row.string(0) == "pending"
+                    ? .pending(since: row.int(1))
+                    : .active(since: row.int(1), clearingSince: row.optionalInt(2))
+                return (state, row.int(3))
+            }
+    }
+
+    /// Records where (asset, rule) stands after the reading at `evaluatedAt`; a normal state removes the row.
+    public func saveCondition(assetID: String, ruleID: String, state: ThresholdState, evaluatedAt: Int64) throws {
+        switch state {
+        case .normal:
+            try db.cached("DELETE FROM alert_conditions WHERE asset_id = ? AND rule_id = ?").execute([assetID, ruleID])
+        case .pending(let since):
+            try upsertCondition(assetID, ruleID, "pending", since, nil, evaluatedAt)
+        case .active(let since, let clearingSince):
+            try upsertCondition(assetID, ruleID, "active", since, clearingSince, evaluatedAt)
+        }
+    }
+
+    private func upsertCondition(_ assetID: String, _ ruleID: String, _ state: String, _ since: Int64, _ clearingSince: Int64?,
+                                 _ evaluatedAt: Int64) throws {
+        try db.cached("""
+            INSERT INTO alert_conditions (asset_id, rule_id, state, since, clearing_since, evaluated_at) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(asset_id, rule_id) DO UPDATE SET state = excluded.state, since = excluded.since,
+                clearing_since = excluded.clearing_since, evaluated_at = excluded.evaluated_at
+            """).execute([assetID, ruleID, state, since, clearingSince, evaluatedAt])
+    }
+}

@@ -1,0 +1,168 @@
+import Yams
+
+/// Reads the `alerts:` files: threshold rules and their per-asset overrides, checked against the inventory and
+/// the metrics the device profiles produce.
+///
+/// ```yaml
+/// rules:
+///   - id: co2-classe
+///     name: "CO₂ élevé dans une salle de classe"
+///     metric: co2
+///     asset_types: [room]          # and/or domains: [petite_enfance]
+///     above: 1500                  # or below:
+///     for: 10m
+///     clear_below: 1200            # clear_above: for a `below` rule; defaults to the level
+///     clear_for: 5m                # defaults to `for`
+///     severity: warning            # info, warning, critical
+///     source: "HCSP, avis du 2021-…"
+/// overrides:
+///   - {asset: ECOLE-CLASSE-CP, rule: co2-classe, above: 1300}
+///   - {asset: GYMNASE, rule: co2-classe, enabled: false}
+/// ```
+enum AlertRuleLoader {
+    static let ruleKeys = ["id", "name", "metric", "asset_types", "domains", "above", "below", "for", "clear_below", "clear_above",
+                           "clear_for", "severity", "source"]
+    static let overrideKeys = ["asset", "rule", "enabled", "above", "below", "for", "clear_below", "clear_above", "clear_for"]
+    static let severities = ["info", "warning", "critical"]
+
+    /// - Parameters:
+    ///   - assets: the inventory's assets (overrides must name one).
+    ///   - metrics: the metrics the profiles produce (a rule on another metric could never fire).
+    static func read(paths: [String], assets: [Asset], metrics: Set<String>, log: IssueLog) -> AlertRuleSet {
+        var set = AlertRuleSet()
+        var overrideNodes: [(node: Node, reader: YAMLReader)] = []
+        var ruleLines: [String: String] = [:]
+        for path in paths {
+            guard let root = YAMLDocument.load(path, what: "alert rules file", log: log) else { continue }
+            let reader = YAMLReader(file: path, log: log)
+            guard let top = reader.mapping(root, "the alert rules file", keys: ["rules", "overrides"]) else { continue }
+            for (index, node) in (top.list("rules") ?? []).enumerated() {
+                guard let rule = readRule(node, index: index, reader: reader, metrics: metrics) else { continue }
+                if let first = ruleLines[rule.id] {
+                    reader.issue(node, "rule id '\(rule.id)' is already defined at \(first): give each rule its own id")
+                    continue
+                }
+                ruleLines[rule.id] = rule.origin
+                set.rules.append(rule)
+            }
+            overrideNodes += (top.list("overrides") ?? []).map { ($0, reader) }
+        }
+        let assetsByID = Dictionary(assets.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        for (node, reader) in overrideNodes {
+            if let override = readOverride(node, reader: reader, rules: set.rules, assets: assetsByID) { set.overrides.append(override) }
+        }
+        return set
+    }
+
+    private static func readRule(_ node: Node, index: Int, reader: YAMLReader, metrics: Set<String>) -> AlertRuleDefinition? {
+        let name = YAMLReader.entryName("rule", key: "id", in: node, index: index)
+        guard let entry = reader.mapping(node, name, keys: ruleKeys) else { return nil }
+        let id = entry.text("id", required: true)
+        let title = entry.text("name", required: true, hint: "the alert's title for the agents, in French")
+        let metric = entry.text("metric", required: true)
+        if let metric, !metrics.isEmpty, !metrics.contains(metric) {
+            reader.log.add(reader.file, line: entry.line(of: "metric"),
+                           Suggestions.unknown("metric", metric, in: name, expected: metrics.sorted()) + ": no device profile produces it")
+        }
+        let types: [AssetType] = words(entry, "asset_types", what: "asset type", in: name)
+        let domains: [Domain] = words(entry, "domains", what: "domain", in: name)
+        if entry.node("asset_types") == nil, entry.node("domains") == nil {
+            reader.log.add(reader.file, line: entry.line, "\(name) applies to no asset: give 'asset_types', 'domains' or both")
+        }
+        let levels = level(entry, context: name)
+        let severity = entry.text("severity") ?? "warning"
+        if !severities.contains(severity) {
+            reader.log.add(reader.file, line: entry.line(of: "severity"), Suggestions.unknown("severity", severity, in: name, expected: severities))
+        }
+        guard let id, let title, let metric, let levels, severities.contains(severity) else { return nil }
+        return AlertRuleDefinition(id: id, name: title, metric: metric, assetTypes: types, domains: domains, direction: levels.direction,
+                                   level: levels.level, duration: levels.duration ?? 0, clearLevel: levels.clearLevel,
+                                   clearDuration: levels.clearDuration, severity: severity, source: entry.text("source"),
+                                   origin: "\(reader.file):\(entry.line ?? 0)")
+    }
+
+    /// The values of a list of vocabulary words (asset types, domains); unknown words reported with the closest one.
+    private static func words<Word: RawRepresentable & CaseIterable>(_ entry: YAMLMapping, _ key: String, what: String,
+                                                                     in context: String) -> [Word] where Word.RawValue == String {
+        (entry.textList(key) ?? []).compactMap { text in
+            if let word = Word(rawValue: text) { return word }
+            entry.reader.log.add(entry.reader.file, line: entry.line(of: key),
+                                 Suggestions.unknown(what, text, in: context, expected: Word.allCases.map(\.rawValue)))
+            return nil
+        }
+    }
+
+    /// The direction and levels of a rule or an override: `above`/`below`, `clear_below`/`clear_above`, `for`, `clear_for`.
+    private static func level(_ entry: YAMLMapping, context: String, required: Bool = true, direction expected: AlertRuleDefinition.Direction? = nil)
+        -> (direction: AlertRuleDefinition.Direction, level: Double, duration: Int?, clearLevel: Double?, clearDuration: Int?)? {
+        let reader = entry.reader
+        let above = entry.number("above")
+        let below = entry.number("below")
+        var direction = expected
+        var level: Double?
+        switch (entry.node("above"), entry.node("below")) {
+        case (.some, .some):
+            reader.log.add(reader.file, line: entry.line(of: "below"), "\(context) has both 'above' and 'below': a rule watches one side (write two rules)")
+            return nil
+        case (.some, nil): (direction, level) = (.above, above)
+        case (nil, .some): (direction, level) = (.below, below)
+        case (nil, nil):
+            if required {
+                reader.log.add(reader.file, line: entry.line, "\(context) has no level: give 'above: N' or 'below: N'")
+                return nil
+            }
+        }
+        if let expected, let direction, direction != expected {
+            reader.log.add(reader.file, line: entry.line, "\(context) says '\(direction.rawValue)' but the rule is '\(expected.rawValue)': use '\(expected.rawValue)'")
+            return nil
+        }
+        let clearKey = direction == .below ? "clear_above" : "clear_below"
+        let wrongClearKey = direction == .below ? "clear_below" : "clear_above"
+        if entry.node(wrongClearKey) != nil {
+            reader.log.add(reader.file, line: entry.line(of: wrongClearKey),
+                           "\(context): '\(wrongClearKey)' does not fit a '\(direction?.rawValue ?? "")' rule; use '\(clearKey)'")
+        }
+        let clearLevel = entry.number(clearKey)
+        if let clearLevel, let level, direction == .above ? clearLevel > level : clearLevel < level {
+            reader.log.add(reader.file, line: entry.line(of: clearKey),
+                           "\(context): '\(clearKey): \(clearLevel)' is beyond the raising level \(level): the alert would clear while still raised")
+            return nil
+        }
+        let duration = seconds(entry, "for")
+        let clearDuration = seconds(entry, "clear_for")
+        guard let direction else { return nil }
+        return (direction, level ?? .nan, duration, clearLevel, clearDuration)
+    }
+
+    private static func seconds(_ entry: YAMLMapping, _ key: String) -> Int? {
+        guard let text = entry.text(key) else { return nil }
+        guard let seconds = Durations.seconds(text), seconds >= 0 else {
+            entry.reader.log.add(entry.reader.file, line: entry.line(of: key), "'\(key)' must be a duration such as 10m, 1h30m or 90s, got '\(text)'")
+            return nil
+        }
+        return seconds
+    }
+
+    private static func readOverride(_ node: Node, reader: YAMLReader, rules: [AlertRuleDefinition], assets: [String: Asset]) -> AlertRuleOverride? {
+        guard let entry = reader.mapping(node, "override", keys: overrideKeys),
+              let assetID = entry.text("asset", required: true), let ruleID = entry.text("rule", required: true) else { return nil }
+        guard let rule = rules.first(where: { $0.id == ruleID }) else {
+            reader.log.add(reader.file, line: entry.line(of: "rule"), Suggestions.unknown("rule", ruleID, in: "override", expected: rules.map(\.id)))
+            return nil
+        }
+        guard let asset = assets[assetID] else {
+            reader.log.add(reader.file, line: entry.line(of: "asset"), "override of '\(ruleID)': no asset '\(assetID)' in the inventory")
+            return nil
+        }
+        if !rule.applies(toType: asset.type, domain: asset.domain) {
+            reader.log.add(reader.file, line: entry.line, "override of '\(ruleID)' for '\(assetID)': the rule does not watch this asset "
+                + "(a \(asset.type.rawValue) in \(asset.domain.rawValue)); add its type or domain to the rule instead")
+            return nil
+        }
+        let context = "override of '\(ruleID)' for '\(assetID)'"
+        guard let levels = level(entry, context: context, required: false, direction: rule.direction) else { return nil }
+        return AlertRuleOverride(assetID: assetID, ruleID: ruleID, enabled: entry.boolean("enabled") ?? true,
+                                 level: levels.level.isNaN ? nil : levels.level, duration: levels.duration,
+                                 clearLevel: levels.clearLevel, clearDuration: levels.clearDuration)
+    }
+}

@@ -1,0 +1,111 @@
+/// A threshold rule as the commune configures it (`alerts:` files): which assets it watches, the level, how long,
+/// how it clears, and how the agents are told.
+public struct AlertRuleDefinition: Sendable, Equatable {
+    public enum Direction: String, Sendable, CaseIterable {
+        case above, below
+    }
+
+    /// Referenced by overrides and stored with each alert.
+    public var id: String
+    /// The alert's title for the agents, in French ("CO₂ élevé : aérer la salle").
+    public var name: String
+    /// The canonical metric it reads (`co2`, `temperature`, `power`…).
+    public var metric: String
+    /// Asset types and domains it applies to; an asset matches when it has one of the types or is in one of the
+    /// domains (an empty list matches nothing on that side; both empty is refused by the loader).
+    public var assetTypes: [AssetType]
+    public var domains: [Domain]
+    public var direction: Direction
+    public var level: Double
+    /// Seconds the value must stay beyond `level` (0: at once).
+    public var duration: Int
+    /// Defaults to `level` and `duration`.
+    public var clearLevel: Double
+    public var clearDuration: Int
+    /// `info`, `warning` or `critical`.
+    public var severity: String
+    /// The reference the numbers come from (shown with the alert).
+    public var source: String?
+    /// Where it was defined, for messages: `alerts.yaml:12`.
+    public var origin: String
+
+    public init(id: String, name: String, metric: String, assetTypes: [AssetType] = [], domains: [Domain] = [],
+                direction: Direction, level: Double, duration: Int = 0, clearLevel: Double? = nil, clearDuration: Int? = nil,
+                severity: String = "warning", source: String? = nil, origin: String = "") {
+        self.id = id
+        self.name = name
+        self.metric = metric
+        self.assetTypes = assetTypes
+        self.domains = domains
+        self.direction = direction
+        self.level = level
+        self.duration = duration
+        self.clearLevel = clearLevel ?? level
+        self.clearDuration = clearDuration ?? duration
+        self.severity = severity
+        self.source = source
+        self.origin = origin
+    }
+
+    /// True when the rule watches assets of this type and domain.
+    public func applies(toType type: AssetType, domain: Domain) -> Bool {
+        assetTypes.contains(type) || domains.contains(domain)
+    }
+}
+
+/// One asset's change to a rule: other levels or durations, or the rule switched off for it.
+public struct AlertRuleOverride: Sendable, Equatable {
+    public var assetID: String
+    public var ruleID: String
+    public var enabled: Bool
+    public var level: Double?
+    public var duration: Int?
+    public var clearLevel: Double?
+    public var clearDuration: Int?
+
+    public init(assetID: String, ruleID: String, enabled: Bool = true, level: Double? = nil, duration: Int? = nil,
+                clearLevel: Double? = nil, clearDuration: Int? = nil) {
+        self.assetID = assetID
+        self.ruleID = ruleID
+        self.enabled = enabled
+        self.level = level
+        self.duration = duration
+        self.clearLevel = clearLevel
+        self.clearDuration = clearDuration
+    }
+}
+
+/// The rules of all `alerts:` files, and their per-asset overrides.
+public struct AlertRuleSet: Sendable, Equatable {
+    public var rules: [AlertRuleDefinition]
+    public var overrides: [AlertRuleOverride]
+
+    public init(rules: [AlertRuleDefinition] = [], overrides: [AlertRuleOverride] = []) {
+        self.rules = rules
+        self.overrides = overrides
+    }
+
+    /// The rules watching `asset` (by its type or domain), with its overrides applied; rules switched off for it
+    /// are left out. An override adjusts or disables a rule for an asset it applies to; it never extends a rule to
+    /// other assets (give the rule the type or domain instead).
+    public func rules(for asset: Asset) -> [AlertRuleDefinition] {
+        rules.compactMap { rule in
+            guard rule.applies(toType: asset.type, domain: asset.domain) else { return nil }
+            guard let override = overrides.first(where: { $0.assetID == asset.id && $0.ruleID == rule.id }) else { return rule }
+            guard override.enabled else { return nil }
+            var changed = rule
+            if let level = override.level {
+                // A new raising level moves an unset clearing level with it.
+                if changed.clearLevel == changed.level { changed.clearLevel = override.clearLevel ?? level }
+                changed.level = level
+            }
+            if let duration = override.duration {
+                if changed.clearDuration == changed.duration { changed.clearDuration = override.clearDuration ?? duration }
+                changed.duration = duration
+            }
+            if let clearLevel = override.clearLevel { changed.clearLevel = clearLevel }
+            if let clearDuration = override.clearDuration { changed.clearDuration = clearDuration }
+            return changed
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import Alerts
+import ArgumentParser
+import Foundation
+import Storage
+
+struct AlertsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "alerts", abstract: "List, acknowledge and resolve alerts.",
+        subcommands: [List.self, Acknowledge.self, Resolve.self], defaultSubcommand: List.self)
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Alerts still open or acknowledged (newest first).")
+
+        @OptionGroup var options: ConfigOptions
+        @Flag(help: "Resolved alerts too.") var all = false
+        @Option(help: "Maximum rows (newest first).") var limit: Int = 100
+        @Option(help: "Output: table, json or csv.") var format: OutputFormat = .table
+
+        func run() async throws {
+            let config = try GatewayContext.loadConfig(options.config)
+            let zone = GatewayContext.timeZone(config)
+            let store = AlertStore(connection: try GatewayContext.openDatabase(config))
+            let alerts = try store.alerts(in: all ? Set(AlertState.allCases) : [.open, .acknowledged], limit: limit)
+            let rows = alerts.map { AlertRow($0, timeZone: zone) }
+            switch format {
+            case .json:
+                print(try rows.jsonString())
+            case .csv:
+                print("id,state,severity,asset,rule,since,raised_at,value,threshold,message,acknowledged_by,resolved_by")
+                for row in rows {
+                    print(["\(row.id)", row.state, row.severity, row.asset, row.rule, row.since, row.raisedAt, row.value.map { "\($0)" } ?? "",
+                           row.threshold.map { "\($0)" } ?? "", row.message, row.acknowledgedBy ?? "", row.resolvedBy ?? ""].map(csvCell).joined(separator: ","))
+                }
+            case .table:
+                for alert in alerts {
+                    print("#\(alert.id) [\(alert.state.rawValue), \(alert.severity.frenchName)] \(alert.assetID) · \(alert.ruleID) · \(GatewayContext.iso(alert.raisedAt, timeZone: zone))")
+                    print("    \(alert.message)")
+                    if let done = alert.acknowledgement {
+                        print("    pris en compte par \(done.by ?? "?") le \(GatewayContext.iso(done.at, timeZone: zone))\(done.comment.map { " : \($0)" } ?? "")")
+                    }
+                    if let done = alert.resolution {
+                        print("    résolue \(done.by.map { "par \($0)" } ?? "automatiquement") le \(GatewayContext.iso(done.at, timeZone: zone))\(done.comment.map { " : \($0)" } ?? "")")
+                    }
+                }
+                print("\(alerts.count) alert\(alerts.count == 1 ? "" : "s") shown")
+            }
+        }
+    }
+
+    /// What both agent actions take: the alert, who acts, and a comment.
+    struct Action: ParsableArguments {
+        @OptionGroup var options: ConfigOptions
+        @Argument(help: "The alert's number (from `alerts list`).") var id: Int64
+        @Option(help: "Who acts (kept with the alert).") var by: String
+        @Option(help: "A comment for the other agents: what was seen, what was done.") var comment: String?
+    }
+
+    struct Acknowledge: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "ack", abstract: "Take an open alert in charge.")
+
+        @OptionGroup var action: Action
+
+        func run() async throws {
+            let alert = try AlertsCommand.act(config: action.options.config) {
+                try $0.acknowledge(id: action.id, by: action.by, comment: action.comment, at: AlertsCommand.now())
+            }
+            print("#\(alert.id) pris en compte par \(action.by).")
+        }
+    }
+
+    struct Resolve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Close an alert once the intervention is done.")
+
+        @OptionGroup var action: Action
+
+        func run() async throws {
+            let alert = try AlertsCommand.act(config: action.options.config) {
+                try $0.resolve(id: action.id, by: action.by, comment: action.comment, at: AlertsCommand.now())
+            }
+            print("#\(alert.id) résolue par \(action.by).")
+        }
+    }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// Runs an agent's action on the database (next to a running gateway: SQLite waits for its batch to end).
+    static func act(config path: String, _ action: (AlertStore) throws -> Alert) throws -> Alert {
+        let config = try GatewayContext.loadConfig(path)
+        do {
+            return try action(AlertStore(connection: try Schema.open(path: config.storage.database)))
+        } catch let error as AlertActionError {
+            throw ValidationError(error.description)
+        }
+    }
+}
+
+/// An alert as `alerts list --format json|csv` prints it.
+struct AlertRow: Encodable {
+    let id: Int64
+    let state: String
+    let severity: String
+    let asset: String
+    let rule: String
+    let metric: String?
+    let since: String
+    let raisedAt: String
+    let value: Double?
+    let threshold: Double?
+    let message: String
+    let acknowledgedBy: String?
+    let acknowledgedAt: String?
+    let resolvedBy: String?
+    let resolvedAt: String?
+
+    init(_ alert: Alert, timeZone: TimeZone) {
+        id = alert.id
+        state = alert.state.rawValue
+        severity = alert.severity.rawValue
+        asset = alert.assetID
+        rule = alert.ruleID
+        metric = alert.metric
+        since = GatewayContext.iso(alert.since, timeZone: timeZone)
+        raisedAt = GatewayContext.iso(alert.raisedAt, timeZone: timeZone)
+        value = alert.value
+        threshold = alert.threshold
+        message = alert.message
+        acknowledgedBy = alert.acknowledgement?.by
+        acknowledgedAt = alert.acknowledgement.map { GatewayContext.iso($0.at, timeZone: timeZone) }
+        resolvedBy = alert.resolution?.by
+        resolvedAt = alert.resolution.map { GatewayContext.iso($0.at, timeZone: timeZone) }
+    }
+}

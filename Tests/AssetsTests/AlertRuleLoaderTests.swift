@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+@testable import Assets
+
+struct AlertRuleLoaderTests {
+    let assets = [
+        Asset(id: "ECOLE-CP", name: "Classe de CP", type: .room, domain: .batiments),
+        Asset(id: "CRECHE-DORTOIR", name: "Dortoir", type: .room, domain: .petiteEnfance),
+        Asset(id: "BOUCLE-ECS", name: "Boucle ECS du gymnase", type: .hotWaterLoop, domain: .equipementsSportifs),
+    ]
+    let metrics: Set<String> = ["co2", "temperature"]
+
+    func load(_ yaml: String) throws -> (AlertRuleSet, [ValidationIssue], String) {
+        let folder = try TestSupport.folder(["alerts.yaml": yaml])
+        let path = folder + "/alerts.yaml"
+        let log = IssueLog()
+        let set = AlertRuleLoader.read(paths: [path], assets: assets, metrics: metrics, log: log)
+        return (set, log.issues, path)
+    }
+
+    @Test("rules with durations, hysteresis and defaults, and overrides applied to the assets they name")
+    func loadsRulesAndOverrides() throws {
+        let (set, issues, path) = try load("""
+            rules:
+              - id: co2-aerer
+                name: "CO₂ élevé : aérer"
+                metric: co2
+                asset_types: [room]
+                above: 800
+                for: 10m
+                clear_below: 700
+                severity: info
+              - id: ecs
+                name: "Boucle ECS froide"
+                metric: temperature
+                domains: [equipements_sportifs]
+                below: 50
+                for: 1h30m
+            overrides:
+              - {asset: CRECHE-DORTOIR, rule: co2-aerer, above: 650}
+              - {asset: ECOLE-CP, rule: co2-aerer, enabled: false}
+            """)
+        #expect(issues == [])
+        #expect(set.rules.count == 2)
+        let co2 = try #require(set.rules.first)
+        #expect(co2.direction == .above && co2.level == 800 && co2.duration == 600 && co2.clearLevel == 700 && co2.clearDuration == 600)
+        #expect(co2.origin == "\(path):2")
+        let ecs = set.rules[1]
+        #expect(ecs.direction == .below && ecs.clearLevel == 50 && ecs.duration == 5_400 && ecs.severity == "warning")
+        // The dormitory's override moves the level; its clearing level was set, so it stays.
+        #expect(set.rules(for: assets[1]).map(\.level) == [650])
+        #expect(set.rules(for: assets[1]).first?.clearLevel == 700)
+        #expect(set.rules(for: assets[0]).isEmpty)                  // switched off for the CP classroom
+        #expect(set.rules(for: assets[2]).map(\.id) == ["ecs"])     // by domain
+    }
+
+    @Test("mistakes are reported at their line, with what to write instead")
+    func reportsMistakes() throws {
+        let (set, issues, _) = try load("""
+            rules:
+              - id: a
+                name: A
+                metric: co22
+                asset_types: [rooom]
+                above: 800
+                below: 300
+              - id: b
+                name: B
+                metric: co2
+                asset_types: [room]
+                above: 800
+                clear_below: 900
+              - id: c
+                name: C
+                metric: co2
+                domains: [batiments]
+                above: 1500
+                for: ten minutes
+                severity: urgent
+              - id: d
+                name: D
+                metric: co2
+                asset_types: [room]
+                above: 1000
+              - id: d
+                name: D again
+                metric: co2
+                asset_types: [room]
+                above: 1000
+            overrides:
+              - {asset: NOPE, rule: d}
+              - {asset: ECOLE-CP, rule: dd}
+              - {asset: BOUCLE-ECS, rule: d, above: 10}
+              - {asset: ECOLE-CP, rule: d, below: 10}
+            """)
+        let byLine = Dictionary(grouping: issues, by: { $0.line ?? 0 }).mapValues { $0.map(\.message).joined(separator: " | ") }
+        #expect(byLine[4]?.contains("unknown metric 'co22'") == true && byLine[4]?.contains("did you mean 'co2'") == true)
+        #expect(byLine[5]?.contains("unknown asset type 'rooom'") == true && byLine[5]?.contains("did you mean 'room'") == true)
+        #expect(byLine[7]?.contains("both 'above' and 'below'") == true)
+        #expect(byLine[13]?.contains("beyond the raising level") == true)
+        #expect(byLine[19]?.contains("must be a duration") == true)
+        #expect(byLine[20]?.contains("unknown severity 'urgent'") == true)
+        #expect(byLine[26]?.contains("rule id 'd' is already defined") == true)
+        #expect(byLine[32]?.contains("no asset 'NOPE'") == true)
+        #expect(byLine[33]?.contains("unknown rule 'dd'") == true && byLine[33]?.contains("did you mean 'd'") == true)
+        #expect(byLine[34]?.contains("does not watch this asset") == true)
+        #expect(byLine[35]?.contains("says 'below' but the rule is 'above'") == true)
+        #expect(set.rules.map(\.id) == ["d"])
+        #expect(set.overrides.isEmpty)
+    }
+
+    @Test("a rule must apply to some assets and have a level")
+    func requiresTargetAndLevel() throws {
+        let (set, issues, _) = try load("""
+            rules:
+              - id: x
+                name: X
+                metric: co2
+            """)
+        #expect(set.rules.isEmpty)
+        #expect(issues.map(\.message).contains { $0.contains("applies to no asset") })
+        #expect(issues.map(\.message).contains { $0.contains("has no level") })
+    }
+
+    @Test("the example commune's rules load cleanly with its configuration")
+    func exampleRulesCheckClean() throws {
+        let config = TestSupport.packageRoot().appendingPathComponent("examples/config.yaml").path
+        let setup = try Checker.load(configPath: config, formats: TestSupport.formats)
+        #expect(setup.alertRules.rules.count >= 4)
+        #expect(setup.alertRules.overrides.count >= 1)
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+
+/// Rules configured in the gateway, readings published through a real broker, alerts read and acted on with the
+/// CLI — across a gateway killed in the middle of a rule's duration.
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct AlertsEndToEndTests {
+    struct ListedAlert: Decodable {
+        let id: Int64
+        let state: String
+        let asset: String
+        let rule: String
+        let value: Double?
+        let message: String
+        let acknowledgedBy: String?
+        let resolvedBy: String?
+    }
+
+    static let rules = """
+        rules:
+          - id: co2-ventilation
+            name: "CO₂ au-dessus de 1 500 ppm : ventilation insuffisante"
+            metric: co2
+            asset_types: [room]
+            above: 1500
+            for: 10m
+            clear_below: 1000
+            clear_for: 5m
+            severity: warning
+        """
+
+    func uplink(minute: Int, co2: Int) -> String {
+        // 2026-11-20 09:00 UTC + minute.
+        let time = String(format: "2026-11-20T09:%02d:00+00:00", minute)
+        return """
+            {"time":"\(time)","deviceInfo":{"devEui":"a84041000181c0b2","deviceName":"classe1"},"fCnt":\(minute),"fPort":2,
+             "object":{"co2":\(co2)},"rxInfo":[{"gatewayId":"0016c001f153a14c","rssi":-97,"snr":7.5}]}
+            """
+    }
+
+    static let topic = "application/17c82e96/device/a84041000181c0b2/event/up"
+
+    /// A gateway running the rules above, and a publisher on its broker.
+    func startedGateway(_ name: String) throws -> (GatewayFixture, TestPublisher) {
+        let fixture = try GatewayFixture(name: name, subscriptions: TestProfiles.subscriptions, inventory: TestProfiles.inventory(),
+                                         profiles: TestProfiles.all, alerts: Self.rules)
+        try fixture.startGateway()
+        return (fixture, try TestPublisher(port: fixture.broker.port))
+    }
+
+    func alerts(_ fixture: GatewayFixture, all: Bool = false) throws -> [ListedAlert] {
+        let output = try fixture.cli(["alerts", "list", "--config", fixture.configPath, "--format", "json"] + (all ? ["--all"] : []))
+        guard let start = output.firstIndex(of: "[") else { throw TestFailure("no JSON in: \(output)") }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode([ListedAlert].self, from: Data(output[start...].utf8))
+    }
+
+    @Test("a classroom above 1,500 ppm for 10 minutes raises one alert, even with the gateway killed in between; agents acknowledge and resolve it")
+    func raisesAcrossAKillThenAgentsAct() throws {
+        let (fixture, publisher) = try startedGateway("alerts")
+        try publisher.publish(Self.topic, uplink(minute: 0, co2: 1_600))
+        try publisher.publish(Self.topic, uplink(minute: 5, co2: 1_700))
+        try publisher.waitForAcknowledgements(2)
+        try eventually(timeout: 20, "the condition pending") { fixture.count("SELECT count(*) FROM alert_conditions WHERE state = 'pending'") == 1 }
+        #expect(try alerts(fixture).isEmpty)
+
+        fixture.killGateway()
+        try fixture.startGateway()
+        try publisher.publish(Self.topic, uplink(minute: 10, co2: 1_800))
+        try publisher.publish(Self.topic, uplink(minute: 12, co2: 1_900))   // still above: no second alert
+        try publisher.waitForAcknowledgements(4)
+        try eventually(timeout: 20, "the alert raised") { fixture.count("SELECT count(*) FROM alerts") == 1 }
+        try eventually(timeout: 20, "every reading evaluated") {
+            fixture.count("SELECT count(*) FROM alert_conditions WHERE evaluated_at = 1795165920000") == 1   // 09:12 UTC
+        }
+        var open = try alerts(fixture)
+        #expect(open.count == 1)
+        let alert = try #require(open.first)
+        #expect(alert.state == "open" && alert.asset == "ECOLE-CLASSE-1" && alert.rule == "co2-ventilation" && alert.value == 1_800)
+        #expect(alert.message.contains("École — classe 1") && alert.message.contains("depuis le 20/11/2026 10:00"))
+        #expect(fixture.gatewayLog.contains("alerte ouverte"))
+
+        _ = try fixture.cli(["alerts", "ack", "\(alert.id)", "--by", "Martine", "--comment", "fenêtres ouvertes", "--config", fixture.configPath])
+        open = try alerts(fixture)
+        #expect(open.first?.state == "acknowledged" && open.first?.acknowledgedBy == "Martine")
+        let refused = try fixture.cli(["alerts", "ack", "\(alert.id)", "--by", "Paul", "--config", fixture.configPath])
+        #expect(refused.contains("already acknowledged by Martine"))
+
+        _ = try fixture.cli(["alerts", "resolve", "\(alert.id)", "--by", "Martine", "--comment", "VMC réparée", "--config", fixture.configPath])
+        #expect(try alerts(fixture).isEmpty)
+        #expect(try alerts(fixture, all: true).first?.resolvedBy == "Martine")
+        try fixture.stopGateway()
+    }
+
+    @Test("the alert resolves itself once CO₂ has stayed under 1,000 ppm for 5 minutes")
+    func resolvesItself() throws {
+        let (fixture, publisher) = try startedGateway("alerts-clear")
+        for (minute, value) in [(0, 1_600), (10, 1_650), (20, 1_200), (25, 950), (28, 900), (30, 850)] {
+            try publisher.publish(Self.topic, uplink(minute: minute, co2: value))
+        }
+        try publisher.waitForAcknowledgements(6)
+        try eventually(timeout: 20, "the alert resolved") { fixture.count("SELECT count(*) FROM alerts WHERE state = 'resolved'") == 1 }
+        let resolved = try #require(try alerts(fixture, all: true).first)
+        #expect(resolved.resolvedBy == nil)
+        #expect(fixture.count("SELECT count(*) FROM alerts WHERE resolved_at = 1795167000000") == 1)   // 09:30 UTC
+        #expect(fixture.gatewayLog.contains("alerte résolue"))
+        try fixture.stopGateway()
+    }
+}
