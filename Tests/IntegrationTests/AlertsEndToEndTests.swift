@@ -105,6 +105,13 @@ struct AlertsEndToEndTests {
         #expect(resolved.resolvedBy == nil)
         #expect(fixture.count("SELECT count(*) FROM alerts WHERE resolved_at = 1795167000000") == 1)   // 09:30 UTC
         #expect(fixture.gatewayLog.contains("alerte résolue"))
+
+        // The back-test replays the stored readings: the same one alert; a stricter level tried, none.
+        let backtest = try fixture.cli(["alerts", "backtest", "--rule", "co2-ventilation", "--days", "3650", "--config", fixture.configPath])
+        #expect(backtest.contains("1 alert on 1 of"), "\(backtest)")
+        #expect(backtest.contains("ECOLE-CLASSE-1: 1 alert (6 readings)"), "\(backtest)")
+        let stricter = try fixture.cli(["alerts", "backtest", "--rule", "co2-ventilation", "--level", "1700", "--days", "3650", "--config", fixture.configPath])
+        #expect(stricter.contains("0 alerts on 0 of"), "\(stricter)")
         try fixture.stopGateway()
     }
 }

@@ -40,9 +40,7 @@ public final class RuleEvaluator: ReadingObserver {
         var byAsset: [String: [String: [BoundRule]]] = [:]
         for asset in assets {
             for rule in rules.rules(for: asset) {
-                let threshold = ThresholdRule(direction: rule.direction == .above ? .above : .below, level: rule.level,
-                                              duration: Int64(rule.duration) * 1000, clearLevel: rule.clearLevel,
-                                              clearDuration: Int64(rule.clearDuration) * 1000)
+                let threshold = ThresholdRule(rule)
                 byAsset[asset.id, default: [:]][rule.metric, default: []]
                     .append(BoundRule(definition: rule, threshold: threshold, severity: AlertSeverity(rawValue: rule.severity) ?? .warning))
             }

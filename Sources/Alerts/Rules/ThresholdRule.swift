@@ -1,3 +1,5 @@
+import Assets
+
 /// A level a value must not cross for long: "CO₂ above 1,500 ppm for 10 min", cleared only once it has stayed under
 /// 1,200 ppm for 5 min (hysteresis: a value hovering around the level raises one alert, not one per reading).
 public struct ThresholdRule: Sendable, Equatable {
@@ -26,6 +28,12 @@ public struct ThresholdRule: Sendable, Equatable {
         self.duration = duration
         self.clearLevel = clearLevel ?? level
         self.clearDuration = clearDuration ?? duration
+    }
+
+    /// The threshold of a configured rule (its durations in seconds).
+    public init(_ rule: AlertRuleDefinition) {
+        self.init(direction: rule.direction == .above ? .above : .below, level: rule.level, duration: Int64(rule.duration) * 1000,
+                  clearLevel: rule.clearLevel, clearDuration: Int64(rule.clearDuration) * 1000)
     }
 
     /// True when `value` is beyond the raising level.

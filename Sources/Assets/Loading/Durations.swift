@@ -2,11 +2,11 @@ import Foundation
 
 /// Durations as written in profiles and configuration: `90s`, `20m`, `1h`, `1d`, combinations such as `1h30m`,
 /// or a whole number of seconds.
-enum Durations {
+public enum Durations {
     private static let unitSeconds: [String: Int] = ["s": 1, "m": 60, "min": 60, "h": 3_600, "d": 86_400]
 
     /// The number of seconds `text` stands for, or `nil` when it is not a duration.
-    static func seconds(_ text: String) -> Int? {
+    public static func seconds(_ text: String) -> Int? {
         let trimmed = text.filter { !$0.isWhitespace }.lowercased()
         if let seconds = Int(trimmed) { return seconds }
         guard !trimmed.isEmpty else { return nil }
