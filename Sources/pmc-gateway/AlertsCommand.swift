@@ -97,12 +97,7 @@ struct AlertsCommand: AsyncParsableCommand {
         @Option(help: "Output: table or json.") var format: OutputFormat = .table
 
         func run() async throws {
-            let setup: GatewaySetup
-            do {
-                setup = try Checker.load(configPath: options.config, formats: GatewayContext.formats)
-            } catch {
-                throw ValidationError("the configuration has errors:\n\(error)")
-            }
+            let setup = try GatewayContext.loadSetup(options.config)
             guard var tried = setup.alertRules.rules.first(where: { $0.id == rule }) else {
                 let known = setup.alertRules.rules.map(\.id)
                 throw ValidationError("no rule '\(rule)' in the alerts: files (\(known.isEmpty ? "none is configured" : "known: " + known.joined(separator: ", ")))")

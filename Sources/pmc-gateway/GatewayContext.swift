@@ -27,6 +27,15 @@ enum GatewayContext {
         }
     }
 
+    /// Configuration, profiles, inventory and alert rules, cross-checked; `consequence` ends the error's first line.
+    static func loadSetup(_ path: String, consequence: String = "") throws -> GatewaySetup {
+        do {
+            return try Checker.load(configPath: path, formats: formats)
+        } catch {
+            throw ValidationError("the configuration has errors\(consequence):\n\(error)")
+        }
+    }
+
     static func openDatabase(_ config: GatewayConfig) throws -> Connection {
         guard FileManager.default.fileExists(atPath: config.storage.database) else {
             throw ValidationError("no database at \(config.storage.database) yet: start the gateway once with `pmc-gateway run --config \(config.path)`")

@@ -16,12 +16,7 @@ struct RunCommand: AsyncParsableCommand {
     var logLevel: String?
 
     func run() async throws {
-        let setup: GatewaySetup
-        do {
-            setup = try Checker.load(configPath: options.config, formats: GatewayContext.formats)
-        } catch {
-            throw ValidationError("the configuration has errors; nothing was started:\n\(error)")
-        }
+        let setup = try GatewayContext.loadSetup(options.config, consequence: "; nothing was started")
         let (config, profiles, inventory) = (setup.config, setup.profiles, setup.inventory)
         GatewayContext.bootstrapLogging(level: logLevel ?? config.logLevel)
         let logger = Logger(label: "pmc.gateway")
