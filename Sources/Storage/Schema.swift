@@ -352,6 +352,27 @@ public enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.register("014_alert_outbox") { db in
+            try db.execute("""
+                -- What each notification channel must still be told: written in the transaction of the alert's
+                -- change, so a crash between the change and its delivery loses nothing; delivered rows stay as the
+                -- history of what was sent, and when.
+                CREATE TABLE alert_outbox (
+                    id INTEGER PRIMARY KEY,
+                    alert_id INTEGER NOT NULL REFERENCES alerts(id),
+                    event TEXT NOT NULL CHECK (event IN ('opened', 'acknowledged', 'resolved')),
+                    channel TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at INTEGER NOT NULL,
+                    delivered_at INTEGER,
+                    -- Set when the channel gave up (too many attempts); last_error says why.
+                    failed_at INTEGER,
+                    last_error TEXT
+                );
+                CREATE INDEX alert_outbox_due ON alert_outbox(next_attempt_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
+                """)
+        }
         return migrator
     }
 

@@ -154,7 +154,9 @@ struct AlertsCommand: AsyncParsableCommand {
     static func act(config path: String, _ action: (AlertStore) throws -> Alert) throws -> Alert {
         let config = try GatewayContext.loadConfig(path)
         do {
-            return try action(AlertStore(connection: try Schema.open(path: config.storage.database)))
+            // The change and its notifications (sent by the running gateway) in one transaction.
+            let db = try Schema.open(path: config.storage.database)
+            return try db.transaction { try action(AlertStore(connection: db, channels: config.webhooks.map(\.name))) }
         } catch let error as AlertActionError {
             throw ValidationError(error.description)
         }

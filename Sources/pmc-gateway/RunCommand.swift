@@ -29,15 +29,27 @@ struct RunCommand: AsyncParsableCommand {
         if !rules.rules.isEmpty {
             logger.info("alert rules loaded", metadata: ["rules": "\(rules.rules.count)", "overrides": "\(rules.overrides.count)"])
         }
+        let channels: [any NotificationChannel] = config.webhooks.compactMap { webhook in
+            URL(string: webhook.url).map { WebhookChannel(name: webhook.name, url: $0, timeout: TimeInterval(webhook.timeout)) }
+        }
+        let notifier = AlertNotifier(databasePath: config.storage.database, channels: channels, commune: config.commune.name,
+                                     logger: Logger(label: "pmc.alerts"))
+        let channelNames = channels.map(\.name)
         var makeEvaluator: (@Sendable () -> any ReadingObserver)?
         if !rules.rules.isEmpty {
-            makeEvaluator = { RuleEvaluator(rules: rules, assets: assets, timeZone: timeZone, logger: Logger(label: "pmc.alerts")) }
+            makeEvaluator = {
+                RuleEvaluator(rules: rules, assets: assets, timeZone: timeZone, logger: Logger(label: "pmc.alerts"),
+                              channels: channelNames, didQueueNotifications: { notifier.wake() })
+            }
         }
         let ingest = IngestService(config: config, profiles: profiles, logger: logger, observer: makeEvaluator)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: ingest, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
+        // Changes made by agents (`alerts ack`/`resolve`) are queued too: the notifier runs whatever the rules.
+        if !channels.isEmpty { notifier.start() }
+        defer { if !channels.isEmpty { notifier.stop() } }
         try await group.run()
     }
 }

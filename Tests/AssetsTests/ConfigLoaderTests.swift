@@ -75,6 +75,30 @@ struct ConfigLoaderTests {
         #expect(issues.first?.message.contains("password_env") == true)
     }
 
+    @Test("Webhooks are read with their names and timeouts; a URL that is not http(s) or a repeated name is refused at its line")
+    func webhooks() throws {
+        let good = try TestSupport.folder(["gw.yaml": TestSupport.baseConfig + """
+            notifications:
+              webhooks:
+                - {name: astreinte, url: "https://tickets.mairie.example/hooks/pmc", timeout: 5}
+                - {name: chat, url: "http://127.0.0.1:8080/alertes"}
+            """])
+        let config = try ConfigLoader.load(path: "\(good)/gw.yaml", formats: TestSupport.formats)
+        #expect(config.webhooks == [WebhookSettings(name: "astreinte", url: "https://tickets.mairie.example/hooks/pmc", timeout: 5),
+                                    WebhookSettings(name: "chat", url: "http://127.0.0.1:8080/alertes", timeout: 10)])
+        let bad = try TestSupport.folder(["gw.yaml": TestSupport.baseConfig + """
+            notifications:
+              webhooks:
+                - {name: a, url: "ftp://example.org/x"}
+                - {name: b, url: "http://127.0.0.1/x"}
+                - {name: b, url: "http://127.0.0.1/y"}
+            """])
+        let issues = TestSupport.issues { try ConfigLoader.load(path: "\(bad)/gw.yaml", formats: TestSupport.formats) }
+        #expect(issues.map(\.line) == [7, 9])
+        #expect(issues.first?.message.contains("not an http:// or https:// URL") == true)
+        #expect(issues.last?.message.contains("already named 'b'") == true)
+    }
+
     @Test("Unknown formats and options are reported at their lines, with suggestions")
     func unknownFormatsAndOptions() throws {
         let folder = try TestSupport.folder(["gw.yaml": """

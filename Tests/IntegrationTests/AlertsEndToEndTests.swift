@@ -41,9 +41,9 @@ struct AlertsEndToEndTests {
     static let topic = "application/17c82e96/device/a84041000181c0b2/event/up"
 
     /// A gateway running the rules above, and a publisher on its broker.
-    func startedGateway(_ name: String) throws -> (GatewayFixture, TestPublisher) {
+    func startedGateway(_ name: String, extraConfig: String = "") throws -> (GatewayFixture, TestPublisher) {
         let fixture = try GatewayFixture(name: name, subscriptions: TestProfiles.subscriptions, inventory: TestProfiles.inventory(),
-                                         profiles: TestProfiles.all, alerts: Self.rules)
+                                         profiles: TestProfiles.all, alerts: Self.rules, extraConfig: extraConfig)
         try fixture.startGateway()
         return (fixture, try TestPublisher(port: fixture.broker.port))
     }
@@ -112,6 +112,42 @@ struct AlertsEndToEndTests {
         #expect(backtest.contains("ECOLE-CLASSE-1: 1 alert (6 readings)"), "\(backtest)")
         let stricter = try fixture.cli(["alerts", "backtest", "--rule", "co2-ventilation", "--level", "1700", "--days", "3650", "--config", fixture.configPath])
         #expect(stricter.contains("0 alerts on 0 of"), "\(stricter)")
+        try fixture.stopGateway()
+    }
+
+    @Test("every change is POSTed to the webhook in French, retried until the receiver accepts it, agents' changes too")
+    func webhookDelivery() throws {
+        let receiver = try WebhookReceiver(directory: NSTemporaryDirectory() + "pmc-webhook-\(UUID().uuidString.prefix(8))", failFirst: 2)
+        let (fixture, publisher) = try startedGateway("alerts-webhook", extraConfig: """
+            notifications:
+              webhooks:
+                - {name: astreinte, url: "\(receiver.url)", timeout: 5}
+            """)
+        for (minute, value) in [(0, 1_600), (10, 1_650)] {
+            try publisher.publish(Self.topic, uplink(minute: minute, co2: value))
+        }
+        try publisher.waitForAcknowledgements(2)
+        // Two refusals (500), then accepted: retried after 1 s, then 2 s.
+        try eventually(timeout: 30, "the opening delivered") { receiver.received.count == 1 }
+        #expect(receiver.attempts == 3)
+        let opened = try #require(receiver.received.first)
+        let body = try #require(opened["body"] as? [String: Any])
+        #expect(opened["path"] as? String == "/alertes")
+        #expect((opened["type"] as? String)?.hasPrefix("application/json") == true)
+        #expect(body["event"] as? String == "opened" && body["asset"] as? String == "ECOLE-CLASSE-1" && body["rule"] as? String == "co2-ventilation")
+        #expect(body["commune"] as? String == "Testville" && body["value"] as? Double == 1_650 && body["threshold"] as? Double == 1_500)
+        #expect((body["message"] as? String)?.contains("au-dessus du seuil de 1\u{202F}500 ppm") == true)
+        try eventually(timeout: 10, "the delivery recorded in the outbox") {
+            fixture.count("SELECT count(*) FROM alert_outbox WHERE delivered_at IS NOT NULL AND attempts = 3 AND last_error IS NULL") == 1
+        }
+        #expect(fixture.gatewayLog.contains("alert notification failed; will retry"))
+
+        let id = try #require(body["id"] as? Int)
+        _ = try fixture.cli(["alerts", "ack", "\(id)", "--by", "Martine", "--comment", "j'y vais", "--config", fixture.configPath])
+        try eventually(timeout: 20, "the acknowledgement delivered") { receiver.received.count == 2 }
+        let acknowledged = try #require(receiver.received.last?["body"] as? [String: Any])
+        #expect(acknowledged["event"] as? String == "acknowledged" && acknowledged["state"] as? String == "acknowledged")
+        #expect((acknowledged["acknowledged"] as? [String: Any])?["by"] as? String == "Martine")
         try fixture.stopGateway()
     }
 }

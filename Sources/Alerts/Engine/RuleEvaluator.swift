@@ -21,6 +21,9 @@ public final class RuleEvaluator: ReadingObserver {
     private let assets: [String: Asset]
     private let timeZone: TimeZone
     private let logger: Logger
+    /// The notification channels every change is queued for, and what to tell once a batch queued some.
+    private let channels: [String]
+    private let didQueueNotifications: (@Sendable () -> Void)?
     /// Where each (asset, rule) stands, as this batch left it (loaded from the database on first use).
     private var states: [ConditionKey: (state: ThresholdState, evaluatedAt: Int64?)] = [:]
     private var announcements: [Announcement] = []
@@ -36,7 +39,13 @@ public final class RuleEvaluator: ReadingObserver {
         case resolved(Alert)
     }
 
-    public init(rules: AlertRuleSet, assets: [Asset], timeZone: TimeZone, logger: Logger) {
+    /// - Parameters:
+    ///   - channels: names of the notification channels (each change is queued for each, with the change).
+    ///   - didQueueNotifications: called after a batch that queued notifications committed (wakes the notifier).
+    public init(rules: AlertRuleSet, assets: [Asset], timeZone: TimeZone, logger: Logger, channels: [String] = [],
+                didQueueNotifications: (@Sendable () -> Void)? = nil) {
+        self.channels = channels
+        self.didQueueNotifications = didQueueNotifications
         var byAsset: [String: [String: [BoundRule]]] = [:]
         for asset in assets {
             for rule in rules.rules(for: asset) {
@@ -59,7 +68,7 @@ public final class RuleEvaluator: ReadingObserver {
     }
 
     public func batchWillCommit(_ readings: [ObservedReading], db: Connection) throws {
-        let store = AlertStore(connection: db)
+        let store = AlertStore(connection: db, channels: channels)
         // In time order, so that a batch holding several readings of one series steps through them as they happened.
         for reading in readings.sorted(by: { $0.time < $1.time }) {
             for rule in rulesByAsset[reading.assetID]?[reading.metric] ?? [] {
@@ -104,6 +113,7 @@ public final class RuleEvaluator: ReadingObserver {
                 logger.notice("alerte résolue : \(alert.resolution?.comment ?? "")", metadata: metadata(alert))
             }
         }
+        if !announcements.isEmpty, !channels.isEmpty { didQueueNotifications?() }
         announcements.removeAll()
     }
 

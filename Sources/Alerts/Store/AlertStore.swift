@@ -6,9 +6,25 @@ import SQLiteDB
 /// evaluations racing to raise the same alert leave one row, whichever thread or process they run on.
 public struct AlertStore {
     private let db: Connection
+    /// The notification channels every change is queued for (`alert_outbox`), in the change's transaction.
+    private let channels: [String]
 
-    public init(connection: Connection) {
+    public init(connection: Connection, channels: [String] = []) {
         self.db = connection
+        self.channels = channels
+    }
+
+    /// What a change of an alert tells the agents.
+    public enum Event: String, Sendable, CaseIterable {
+        case opened, acknowledged, resolved
+    }
+
+    /// Queues the change for every channel.
+    private func enqueue(_ event: Event, alertID: Int64, at time: Int64) throws {
+        for channel in channels {
+            try db.cached("INSERT INTO alert_outbox (alert_id, event, channel, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)")
+                .execute([alertID, event.rawValue, channel, time, time])
+        }
     }
 
     private static let columns = """
@@ -33,7 +49,10 @@ public struct AlertStore {
             VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
             """).execute([cause.assetID, cause.ruleID, cause.severity.rawValue, cause.metric, cause.since,
                           cause.raisedAt, cause.value, cause.threshold, cause.message])
-        return inserted > 0 ? try alert(id: db.lastInsertRowID) : nil
+        guard inserted > 0 else { return nil }
+        let id = db.lastInsertRowID
+        try enqueue(.opened, alertID: id, at: cause.raisedAt)
+        return try alert(id: id)
     }
 
     public func alert(id: Int64) throws -> Alert? {
@@ -65,6 +84,7 @@ public struct AlertStore {
             UPDATE alerts SET state = 'acknowledged', acknowledged_at = ?, acknowledged_by = ?, acknowledgement_comment = ?
             WHERE id = ? AND state = 'open'
             """, time, agent, comment, id)
+        try enqueue(.acknowledged, alertID: id, at: time)
         return try existing(id)
     }
 
@@ -78,6 +98,7 @@ public struct AlertStore {
             UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_by = ?, resolution_comment = ?
             WHERE id = ? AND state != 'resolved'
             """, time, agent, comment, id)
+        try enqueue(.resolved, alertID: id, at: time)
         return try existing(id)
     }
 
@@ -89,6 +110,7 @@ public struct AlertStore {
             UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_by = NULL, resolution_comment = ?
             WHERE id = ? AND state != 'resolved'
             """, time, comment, current.id)
+        try enqueue(.resolved, alertID: current.id, at: time)
         return try existing(current.id)
     }
 

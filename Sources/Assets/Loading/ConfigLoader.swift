@@ -8,7 +8,7 @@ import Yams
 /// written in the file is refused (use `password_file` or `password_env`).
 public enum ConfigLoader {
     /// The top-level keys of the configuration file.
-    static let topLevelKeys = ["commune", "mqtt", "subscriptions", "storage", "inventory", "profiles", "alerts", "log_level"]
+    static let topLevelKeys = ["commune", "mqtt", "subscriptions", "storage", "inventory", "profiles", "alerts", "notifications", "log_level"]
     /// swift-log's level names.
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
@@ -60,7 +60,8 @@ public enum ConfigLoader {
         }
 
         return GatewayConfig(path: file, commune: commune, mqtt: mqtt, subscriptions: subscriptions, storage: storage,
-                             inventory: inventory, profiles: profiles, alerts: alerts, logLevel: logLevel)
+                             inventory: inventory, profiles: profiles, alerts: alerts, webhooks: readWebhooks(top, reader: reader),
+                             logLevel: logLevel)
     }
 
     private static func readCommune(_ top: YAMLMapping, reader: YAMLReader) -> Commune {
@@ -79,6 +80,29 @@ public enum ConfigLoader {
             }
         }
         return Commune(name: name, timeZone: timeZone, coordinates: section.coordinates())
+    }
+
+    /// `notifications: {webhooks: [{name: astreinte, url: "https://…", timeout: 10}]}`.
+    private static func readWebhooks(_ top: YAMLMapping, reader: YAMLReader) -> [WebhookSettings] {
+        guard let section = top.mapping("notifications", context: "notifications", keys: ["webhooks"]) else { return [] }
+        var webhooks: [WebhookSettings] = []
+        for (index, node) in (section.list("webhooks") ?? []).enumerated() {
+            let context = YAMLReader.entryName("webhook", key: "name", in: node, index: index)
+            guard let entry = reader.mapping(node, context, keys: ["name", "url", "timeout"]),
+                  let name = entry.text("name", required: true, hint: "names the channel in the logs, e.g. name: astreinte"),
+                  let url = entry.text("url", required: true) else { continue }
+            guard let parsed = URLComponents(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""),
+                  !(parsed.host ?? "").isEmpty else {
+                reader.log.add(reader.file, line: entry.line(of: "url"), "\(context): '\(url)' is not an http:// or https:// URL with a host")
+                continue
+            }
+            if webhooks.contains(where: { $0.name == name }) {
+                reader.log.add(reader.file, line: entry.line(of: "name"), "\(context): another webhook is already named '\(name)'")
+                continue
+            }
+            webhooks.append(WebhookSettings(name: name, url: url, timeout: entry.integer("timeout", in: 1...300, unit: "seconds") ?? 10))
+        }
+        return webhooks
     }
 
     private static func readStorage(_ top: YAMLMapping, directory: String, reader: YAMLReader) -> StorageSettings {

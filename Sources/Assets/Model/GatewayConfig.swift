@@ -135,6 +135,21 @@ public struct StorageSettings: Sendable, Equatable {
     }
 }
 
+/// A URL that receives every change of an alert as a JSON `POST`.
+public struct WebhookSettings: Sendable, Equatable {
+    /// Names the channel in the outbox and the logs.
+    public var name: String
+    public var url: String
+    /// Seconds to wait for an answer.
+    public var timeout: Int
+
+    public init(name: String, url: String, timeout: Int = 10) {
+        self.name = name
+        self.url = url
+        self.timeout = timeout
+    }
+}
+
 /// Everything `pmc-gateway run` needs; loaded from the YAML configuration file.
 public struct GatewayConfig: Sendable, Equatable {
     /// The configuration file's own path (relative paths inside it are resolved against its folder).
@@ -149,10 +164,12 @@ public struct GatewayConfig: Sendable, Equatable {
     public var profiles: [String]
     /// Alert rule files (YAML), resolved to absolute paths.
     public var alerts: [String]
+    /// Where alerts are sent (besides the log).
+    public var webhooks: [WebhookSettings]
     public var logLevel: String
 
     public init(path: String, commune: Commune, mqtt: MQTTSettings, subscriptions: [Subscription],
-                storage: StorageSettings, inventory: [String], profiles: [String], alerts: [String] = [], logLevel: String = "info") {
+                storage: StorageSettings, inventory: [String], profiles: [String], alerts: [String] = [], webhooks: [WebhookSettings] = [], logLevel: String = "info") {
         self.path = path
         self.commune = commune
         self.mqtt = mqtt
@@ -161,6 +178,7 @@ public struct GatewayConfig: Sendable, Equatable {
         self.inventory = inventory
         self.profiles = profiles
         self.alerts = alerts
+        self.webhooks = webhooks
         self.logLevel = logLevel
     }
 }

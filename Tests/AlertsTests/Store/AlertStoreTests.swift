@@ -87,4 +87,24 @@ struct AlertStoreTests {
         #expect(try reopened.condition(assetID: "a", ruleID: "r") == nil)
         #expect(try database.connection.scalarInt("SELECT count(*) FROM alert_conditions") == 1)
     }
+
+    @Test("every change is queued for every channel, in the change's transaction; a deduplicated raise queues nothing")
+    func outbox() throws {
+        let database = try TestDatabase()
+        let store = AlertStore(connection: database.connection, channels: ["astreinte", "chat"])
+        let alert = try #require(try store.raise(co2(at: 5_000)))
+        #expect(try store.raise(co2(at: 6_000)) == nil)
+        try store.acknowledge(id: alert.id, by: "Martine", at: 7_000)
+        try store.resolve(id: alert.id, by: "Martine", at: 8_000)
+        let rows = try database.connection.prepare("SELECT event, channel, created_at, next_attempt_at, attempts FROM alert_outbox ORDER BY id")
+            .map { "\($0.string(0)) \($0.string(1)) \($0.int(2)) \($0.int(3)) \($0.int(4))" }
+        #expect(rows == ["opened astreinte 5000 5000 0", "opened chat 5000 5000 0", "acknowledged astreinte 7000 7000 0",
+                         "acknowledged chat 7000 7000 0", "resolved astreinte 8000 8000 0", "resolved chat 8000 8000 0"])
+        // A change that fails leaves no notification behind.
+        let other = try #require(try store.raise(co2("ecole-classe-ce1")))
+        #expect(throws: AlertActionError.self) {
+            try database.connection.transaction { try store.acknowledge(id: other.id, by: "", at: 9_000) }
+        }
+        #expect(try database.connection.scalarInt("SELECT count(*) FROM alert_outbox WHERE event = 'acknowledged'") == 2)
+    }
 }

@@ -43,10 +43,12 @@ final class GatewayFixture: @unchecked Sendable {
     ///   - broker: a broker to share with another fixture (two gateways, one broker); by default the fixture
     ///     starts its own, configured by `brokerListenerOptions` and `brokerAccess` (see `MosquittoBroker`).
     ///   - alerts: the contents of an alert rules file, named by the configuration's `alerts:`.
+    ///   - extraConfig: more top-level lines of the configuration (`notifications: …`).
     init(name: String, subscriptions: String, inventory: String, profiles: [String: String], extraMQTT: String = "",
          host: String = "127.0.0.1", database: String = "var/gateway.sqlite", journal: String = "var/journal",
          broker sharedBroker: MosquittoBroker? = nil, brokerListenerOptions: String = "",
-         brokerAccess: String = "allow_anonymous true", brokerQueue: BrokerQueueSettings = .unlimited, alerts: String? = nil) throws {
+         brokerAccess: String = "allow_anonymous true", brokerQueue: BrokerQueueSettings = .unlimited, alerts: String? = nil,
+         extraConfig: String = "") throws {
         directory = NSTemporaryDirectory() + "pmc-\(name)-\(UUID().uuidString.prefix(8))"
         databasePath = directory + "/" + database
         try FileManager.default.createDirectory(atPath: directory + "/profiles", withIntermediateDirectories: true)
@@ -86,6 +88,7 @@ final class GatewayFixture: @unchecked Sendable {
             inventory: inventory.yaml
             profiles: profiles
             \(alerts == nil ? "" : "alerts: [alerts.yaml]")
+            \(extraConfig)
             log_level: info
             """
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
