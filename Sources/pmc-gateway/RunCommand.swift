@@ -26,7 +26,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let timeZone = TimeZone(identifier: config.commune.timeZone) ?? TimeZone(identifier: "Europe/Paris")!
         let (rules, assets) = (setup.alertRules, inventory.assets)
-        if !rules.rules.isEmpty {
+        if !rules.rules.isEmpty || rules.silence != nil {
             logger.info("alert rules loaded", metadata: ["rules": "\(rules.rules.count)", "overrides": "\(rules.overrides.count)"])
         }
         let channels: [any NotificationChannel] = config.webhooks.compactMap { webhook in
@@ -47,9 +47,21 @@ struct RunCommand: AsyncParsableCommand {
             services: [.init(service: ingest, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
+        // Time-driven rules (silence) check at least every 30 s, and twice per shortest reporting interval.
+        let scheduler = rules.silence.map { silence in
+            let shortest = profiles.values.map(\.reportingInterval).filter { $0 > 0 }.min() ?? 60
+            return AlertScheduler(databasePath: config.storage.database,
+                                  silence: SilenceMonitor(rule: silence, assets: assets, profiles: profiles, timeZone: timeZone),
+                                  channels: channelNames, interval: min(30, max(1, Double(shortest) / 2)),
+                                  logger: Logger(label: "pmc.alerts"), didQueueNotifications: { notifier.wake() })
+        }
         // Changes made by agents (`alerts ack`/`resolve`) are queued too: the notifier runs whatever the rules.
         if !channels.isEmpty { notifier.start() }
-        defer { if !channels.isEmpty { notifier.stop() } }
+        scheduler?.start()
+        defer {
+            scheduler?.stop()
+            if !channels.isEmpty { notifier.stop() }
+        }
         try await group.run()
     }
 }

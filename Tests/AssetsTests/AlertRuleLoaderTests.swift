@@ -109,6 +109,19 @@ struct AlertRuleLoaderTests {
         #expect(set.overrides.isEmpty)
     }
 
+    @Test("silence: its settings, their defaults, and a bad severity at its line")
+    func silence() throws {
+        let (set, issues, _) = try load("silence: {missed_reports: 4, fold_into_parent: false}\n")
+        #expect(issues == [])
+        #expect(set.silence == SilenceRule(missedReports: 4, severity: "warning", foldIntoParent: false))
+        let (bad, badIssues, _) = try load("rules: []\nsilence:\n  severity: urgente\n")
+        #expect(bad.silence == SilenceRule())
+        #expect(badIssues.map(\.line) == [3])
+        #expect(badIssues.first?.message.contains("unknown severity 'urgente'") == true)
+        let (none, _, _) = try load("rules: []\n")
+        #expect(none.silence == nil)
+    }
+
     @Test("a rule must apply to some assets and have a level")
     func requiresTargetAndLevel() throws {
         let (set, issues, _) = try load("""

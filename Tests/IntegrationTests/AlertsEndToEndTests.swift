@@ -151,3 +151,51 @@ struct AlertsEndToEndTests {
         try fixture.stopGateway()
     }
 }
+
+/// Silence is time-driven: devices that stop reporting, judged on their own interval, folded at their cabinet.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct SilenceEndToEndTests {
+    static let fastLamp = """
+        id: test-fast-lamp
+        name: Nœud de point lumineux (test, relevé chaque seconde)
+        category: street_light_controller
+        reporting_interval: 1s
+        metrics:
+          - {field: power, metric: power, unit: W}
+        """
+    static let inventory = """
+        assets:
+          - {id: ARMOIRE-A, name: Armoire A, type: control_cabinet, domain: eclairage, address: "rue des Lilas"}
+          - {id: PL-1, name: Point lumineux 1, type: light_point, domain: eclairage, parent: ARMOIRE-A}
+          - {id: PL-2, name: Point lumineux 2, type: light_point, domain: eclairage, parent: ARMOIRE-A}
+        devices:
+          - {id: lampe-1, profile: test-fast-lamp, asset: PL-1}
+          - {id: lampe-2, profile: test-fast-lamp, asset: PL-2}
+        """
+
+    func alertStates(_ fixture: GatewayFixture) -> Set<String> {
+        (try? fixture.query { db in
+            try db.prepare("SELECT asset_id, rule_id, state FROM alerts").map { "\($0.string(0)) \($0.string(1)) \($0.string(2))" }
+        }).map(Set.init) ?? []
+    }
+
+    @Test("both light points of a cabinet go silent: one alert on the cabinet; one point back: the cabinet's resolves, the other point's opens")
+    func cabinetSilence() throws {
+        let fixture = try GatewayFixture(name: "silence", subscriptions: TestProfiles.subscriptions, inventory: Self.inventory,
+                                         profiles: ["test-fast-lamp": Self.fastLamp],
+                                         alerts: "silence: {missed_reports: 3, severity: warning, fold_into_parent: true}\n")
+        try fixture.startGateway()
+        let publisher = try TestPublisher(port: fixture.broker.port)
+        try publisher.publish("zigbee2mqtt/lampe-1", #"{"power":52}"#)
+        try publisher.publish("zigbee2mqtt/lampe-2", #"{"power":51}"#)
+        try publisher.waitForAcknowledgements(2)
+        try eventually(timeout: 30, "the cabinet's alert") { alertStates(fixture) == ["ARMOIRE-A silence-enfants open"] }
+        // Lamp 1 reports again, every half second, while lamp 2 stays silent.
+        try eventually(timeout: 30, "the cabinet resolved and lamp 2's own alert open") {
+            try publisher.publish("zigbee2mqtt/lampe-1", #"{"power":52}"#)
+            return alertStates(fixture) == ["ARMOIRE-A silence-enfants resolved", "PL-2 silence open"]
+        }
+        #expect(fixture.gatewayLog.contains("alerte ouverte : Tous les équipements sous Armoire A (rue des Lilas) sont silencieux (2 actifs)"))
+        try fixture.stopGateway()
+    }
+}

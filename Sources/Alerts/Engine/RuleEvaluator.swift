@@ -26,18 +26,14 @@ public final class RuleEvaluator: ReadingObserver {
     private let didQueueNotifications: (@Sendable () -> Void)?
     /// Where each (asset, rule) stands, as this batch left it (loaded from the database on first use).
     private var states: [ConditionKey: (state: ThresholdState, evaluatedAt: Int64?)] = [:]
-    private var announcements: [Announcement] = []
+    /// The alerts this batch opened or resolved, announced once it commits.
+    private var announcements: [Alert] = []
 
     struct ConditionKey: Hashable {
         let assetID: String
         let ruleID: String
     }
 
-    /// What a committed batch tells the agents.
-    enum Announcement {
-        case opened(Alert)
-        case resolved(Alert)
-    }
 
     /// - Parameters:
     ///   - channels: names of the notification channels (each change is queued for each, with the change).
@@ -93,11 +89,11 @@ public final class RuleEvaluator: ReadingObserver {
                                    since: since, raisedAt: at, value: value, threshold: rule.threshold.level,
                                    message: AlertMessage.raised(rule.definition, asset: assets[key.assetID], value: value,
                                                                 unit: reading.unit, since: since, timeZone: timeZone))
-            if let alert = try store.raise(cause) { announcements.append(.opened(alert)) }
+            if let alert = try store.raise(cause) { announcements.append(alert) }
         case .cleared(let since, let at, let value)?:
             let comment = AlertMessage.cleared(rule.definition, value: value, unit: reading.unit, since: since, timeZone: timeZone)
             if let alert = try store.resolveCleared(assetID: key.assetID, ruleID: key.ruleID, at: at, comment: comment) {
-                announcements.append(.resolved(alert))
+                announcements.append(alert)
             }
         case nil:
             break
@@ -105,14 +101,7 @@ public final class RuleEvaluator: ReadingObserver {
     }
 
     public func batchDidCommit() {
-        for announcement in announcements {
-            switch announcement {
-            case .opened(let alert):
-                logger.warning("alerte ouverte : \(alert.message)", metadata: metadata(alert))
-            case .resolved(let alert):
-                logger.notice("alerte résolue : \(alert.resolution?.comment ?? "")", metadata: metadata(alert))
-            }
-        }
+        for alert in announcements { logger.announce(alert) }
         if !announcements.isEmpty, !channels.isEmpty { didQueueNotifications?() }
         announcements.removeAll()
     }
@@ -121,9 +110,5 @@ public final class RuleEvaluator: ReadingObserver {
         // The database holds the truth again: reload from it.
         states.removeAll()
         announcements.removeAll()
-    }
-
-    private func metadata(_ alert: Alert) -> Logger.Metadata {
-        ["alert": "\(alert.id)", "asset": "\(alert.assetID)", "rule": "\(alert.ruleID)", "severity": "\(alert.severity.rawValue)"]
     }
 }

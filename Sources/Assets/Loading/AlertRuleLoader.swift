@@ -35,7 +35,20 @@ enum AlertRuleLoader {
         for path in paths {
             guard let root = YAMLDocument.load(path, what: "alert rules file", log: log) else { continue }
             let reader = YAMLReader(file: path, log: log)
-            guard let top = reader.mapping(root, "the alert rules file", keys: ["rules", "overrides"]) else { continue }
+            guard let top = reader.mapping(root, "the alert rules file", keys: ["rules", "overrides", "silence"]) else { continue }
+            if let silence = top.mapping("silence", context: "silence", keys: ["missed_reports", "severity", "fold_into_parent"]) {
+                var rule = SilenceRule()
+                if let missed = silence.integer("missed_reports", in: 1...1_000, unit: "reports") { rule.missedReports = missed }
+                if let severity = silence.text("severity") {
+                    if severities.contains(severity) {
+                        rule.severity = severity
+                    } else {
+                        reader.log.add(reader.file, line: silence.line(of: "severity"), Suggestions.unknown("severity", severity, in: "silence", expected: severities))
+                    }
+                }
+                if let fold = silence.boolean("fold_into_parent") { rule.foldIntoParent = fold }
+                set.silence = rule
+            }
             for (index, node) in (top.list("rules") ?? []).enumerated() {
                 guard let rule = readRule(node, index: index, reader: reader, metrics: metrics) else { continue }
                 if let first = ruleLines[rule.id] {

@@ -75,14 +75,33 @@ public struct AlertRuleOverride: Sendable, Equatable {
     }
 }
 
+/// Devices that stopped reporting: judged against their own profile's interval, not one global timeout.
+public struct SilenceRule: Sendable, Equatable {
+    /// A device is silent once it has missed this many consecutive reports.
+    public var missedReports: Int
+    public var severity: String
+    /// When every device under a parent asset (a control cabinet's light points, a building's rooms) is silent,
+    /// one alert on the parent instead of one per child: the parent, its supply or its gateway is the likely cause.
+    public var foldIntoParent: Bool
+
+    public init(missedReports: Int = 3, severity: String = "warning", foldIntoParent: Bool = true) {
+        self.missedReports = missedReports
+        self.severity = severity
+        self.foldIntoParent = foldIntoParent
+    }
+}
+
 /// The rules of all `alerts:` files, and their per-asset overrides.
 public struct AlertRuleSet: Sendable, Equatable {
     public var rules: [AlertRuleDefinition]
     public var overrides: [AlertRuleOverride]
+    /// Silent devices raise alerts when set (`silence:` in an alerts file).
+    public var silence: SilenceRule?
 
-    public init(rules: [AlertRuleDefinition] = [], overrides: [AlertRuleOverride] = []) {
+    public init(rules: [AlertRuleDefinition] = [], overrides: [AlertRuleOverride] = [], silence: SilenceRule? = nil) {
         self.rules = rules
         self.overrides = overrides
+        self.silence = silence
     }
 
     /// The rules watching `asset` (by its type or domain), with its overrides applied; rules switched off for it

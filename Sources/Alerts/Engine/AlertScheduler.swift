@@ -1,0 +1,74 @@
+import Foundation
+import Logging
+import SQLiteDB
+import Storage
+
+/// Runs the time-driven rules — silence today — on its own thread and connection, every `interval`: their alerts
+/// depend on time passing, not on a reading arriving (a silent device sends none). Each round is one transaction,
+/// with its notifications queued in it.
+public final class AlertScheduler: @unchecked Sendable {
+    private let databasePath: String
+    private let silence: SilenceMonitor
+    private let channels: [String]
+    private let interval: TimeInterval
+    private let logger: Logger
+    private let didQueueNotifications: (@Sendable () -> Void)?
+    private let startedAt = Int64(Date().timeIntervalSince1970 * 1000)
+    // Guards `stopping` and `finished`.
+    private let condition = NSCondition()
+    private var stopping = false
+    private var finished = false
+    private var started = false
+
+    public init(databasePath: String, silence: SilenceMonitor, channels: [String], interval: TimeInterval, logger: Logger,
+                didQueueNotifications: (@Sendable () -> Void)? = nil) {
+        self.databasePath = databasePath
+        self.silence = silence
+        self.channels = channels
+        self.interval = interval
+        self.logger = logger
+        self.didQueueNotifications = didQueueNotifications
+    }
+
+    public func start() {
+        started = true
+        let thread = Thread { [self] in
+            Thread.current.name = "pmc-alert-scheduler"
+            run()
+        }
+        thread.start()
+    }
+
+    public func stop() {
+        guard started else { return }
+        condition.withLock {
+            stopping = true
+            condition.broadcast()
+            while !finished { condition.wait() }
+        }
+    }
+
+    private func run() {
+        defer { condition.withLock { finished = true; condition.broadcast() } }
+        var db: Connection?
+        while true {
+            let stop = condition.withLock {
+                if !stopping { _ = condition.wait(until: Date(timeIntervalSinceNow: interval)) }
+                return stopping
+            }
+            if stop { return }
+            do {
+                let connection = try db ?? Schema.open(path: databasePath)
+                db = connection
+                let now = Int64(Date().timeIntervalSince1970 * 1000)
+                let changes = try connection.transaction {
+                    try silence.evaluate(db: connection, channels: channels, now: now, since: startedAt)
+                }
+                for alert in changes { logger.announce(alert) }
+                if !changes.isEmpty, !channels.isEmpty { didQueueNotifications?() }
+            } catch {
+                logger.error("silence check failed; retrying at the next round", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}
