@@ -119,7 +119,8 @@ struct AlertsCommand: AsyncParsableCommand {
             let zone = GatewayContext.timeZone(config)
             let to = AlertsCommand.now()
             let from = to - Int64(days) * 86_400_000
-            let results = try RuleBacktest(rules: setup.alertRules, queries: GatewayQueries(connection: try GatewayContext.openDatabase(config)))
+            let results = try RuleBacktest(rules: setup.alertRules, queries: GatewayQueries(connection: try GatewayContext.openDatabase(config)),
+                                           communeCoordinates: config.commune.coordinates, timeZone: zone)
                 .run(tried, assets: assets, from: from, to: to)
             switch format {
             case .json:

@@ -39,7 +39,8 @@ struct RunCommand: AsyncParsableCommand {
         if !rules.rules.isEmpty {
             makeEvaluator = {
                 RuleEvaluator(rules: rules, assets: assets, timeZone: timeZone, logger: Logger(label: "pmc.alerts"),
-                              channels: channelNames, didQueueNotifications: { notifier.wake() })
+                              channels: channelNames, communeCoordinates: config.commune.coordinates,
+                              didQueueNotifications: { notifier.wake() })
             }
         }
         let ingest = IngestService(config: config, profiles: profiles, logger: logger, observer: makeEvaluator)

@@ -109,6 +109,25 @@ struct AlertRuleLoaderTests {
         #expect(set.overrides.isEmpty)
     }
 
+    @Test("street-lighting kinds: a share of nominal power instead of a level, switch-off hours read and checked")
+    func lightingKinds() throws {
+        let (set, issues, _) = try load("""
+            rules:
+              - {id: out, name: Éteint, kind: lamp_out, metric: co2, asset_types: [room], share: 0.3, for: 30m}
+              - {id: off, name: Extinction, kind: lit_during_switch_off, metric: co2, asset_types: [room], share: 0.1, switch_off: "23:00-05:30"}
+              - {id: bad1, name: X, kind: lamp_out, metric: co2, asset_types: [room], above: 10}
+              - {id: bad2, name: X, kind: lit_during_switch_off, metric: co2, asset_types: [room], share: 0.1, switch_off: "23h-5h"}
+              - {id: bad3, name: X, kind: lamp_off, metric: co2, asset_types: [room], share: 0.1}
+            """)
+        #expect(set.rules.map(\.id) == ["out", "off"])
+        #expect(set.rules[0].kind == .lampOut && set.rules[0].direction == .below && set.rules[0].level == 0.3 && set.rules[0].duration == 1_800)
+        #expect(set.rules[1].switchOff == AlertRuleDefinition.DailyWindow(from: 23 * 60, to: 5 * 60 + 30))
+        let byLine = Dictionary(grouping: issues, by: { $0.line ?? 0 }).mapValues { $0.map(\.message).joined(separator: " | ") }
+        #expect(byLine[4]?.contains("give 'share'") == true)
+        #expect(byLine[5]?.contains("must be two local times") == true)
+        #expect(byLine[6]?.contains("unknown kind 'lamp_off'") == true && byLine[6]?.contains("did you mean 'lamp_out'") == true)
+    }
+
     @Test("silence: its settings, their defaults, and a bad severity at its line")
     func silence() throws {
         let (set, issues, _) = try load("silence: {missed_reports: 4, fold_into_parent: false}\n")

@@ -5,18 +5,40 @@ import Foundation
 enum AlertMessage {
     /// « CO₂ élevé dans une salle de classe — Salle CP (École Jules Ferry, 2 rue des Écoles) : 1 620 ppm, seuil
     /// 1 500 ppm, depuis le 29/11/2026 14:05. »
-    static func raised(_ rule: AlertRuleDefinition, asset: Asset?, value: Double, unit: String, since: Int64, timeZone: TimeZone) -> String {
+    /// For the lighting kinds: « Point lumineux éteint la nuit — Place de la Mairie — point 1 (1 place de la Mairie) :
+    /// 2 W de nuit pour 39 W nominaux (seuil 11,7 W), depuis le 12/01/2026 18:05. »
+    static func raised(_ rule: WatchedRule, asset: Asset?, value: Double, unit: String, since: Int64, timeZone: TimeZone) -> String {
         var place = asset?.name ?? "actif inconnu"
         if let address = asset?.address { place += " (\(address))" }
-        let comparison = rule.direction == .above ? "au-dessus du seuil" : "sous le seuil"
-        return "\(rule.name) — \(place) : \(number(value)) \(unit), \(comparison) de \(number(rule.level)) \(unit), "
-            + "depuis le \(AlertText.dateTime(since, timeZone: timeZone))."
+        let definition = rule.definition
+        let when = "depuis le \(AlertText.dateTime(since, timeZone: timeZone))."
+        let nominal = "pour \(number(rule.nominalPower ?? 0)) W nominaux (seuil \(number(rule.thresholdValue)) W)"
+        switch definition.kind {
+        case .threshold:
+            let comparison = definition.direction == .above ? "au-dessus du seuil" : "sous le seuil"
+            return "\(definition.name) — \(place) : \(number(value)) \(unit), \(comparison) de \(number(definition.level)) \(unit), \(when)"
+        case .lampOut:
+            return "\(definition.name) — \(place) : \(number(value)) \(unit) de nuit \(nominal), \(when)"
+        case .dayBurner:
+            return "\(definition.name) — \(place) : \(number(value)) \(unit) en plein jour \(nominal), \(when)"
+        case .litDuringSwitchOff:
+            let window = definition.switchOff.map { " (\(clock($0.from))–\(clock($0.to)))" } ?? ""
+            return "\(definition.name) — \(place) : \(number(value)) \(unit) pendant l'extinction nocturne\(window) \(nominal), \(when)"
+        }
+    }
+
+    /// `05:00` from minutes after midnight.
+    static func clock(_ minutes: Int) -> String {
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(two(minutes / 60)):\(two(minutes % 60))"
     }
 
     /// « Revenu à 1 150 ppm (sous 1 200 ppm) depuis le 29/11/2026 14:40. »
-    static func cleared(_ rule: AlertRuleDefinition, value: Double, unit: String, since: Int64, timeZone: TimeZone) -> String {
-        let side = rule.direction == .above ? "sous" : "au-dessus de"
-        return "Revenu à \(number(value)) \(unit) (\(side) \(number(rule.clearLevel)) \(unit)) depuis le \(AlertText.dateTime(since, timeZone: timeZone))."
+    static func cleared(_ rule: WatchedRule, value: Double, unit: String, since: Int64, timeZone: TimeZone) -> String {
+        let definition = rule.definition
+        let side = definition.direction == .above ? "sous" : "au-dessus de"
+        let level = definition.kind.isLighting ? definition.clearLevel * (rule.nominalPower ?? 0) : definition.clearLevel
+        return "Revenu à \(number(value)) \(unit) (\(side) \(number(level)) \(unit)) depuis le \(AlertText.dateTime(since, timeZone: timeZone))."
     }
 
     /// French number formatting: a comma for decimals, a narrow no-break space between thousands, at most 2 decimals.

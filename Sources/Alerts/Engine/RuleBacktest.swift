@@ -1,3 +1,4 @@
+import Foundation
 import Assets
 import Storage
 
@@ -23,22 +24,33 @@ public struct RuleBacktest {
 
     public let rules: AlertRuleSet
     public let queries: GatewayQueries
+    let communeCoordinates: Coordinates?
+    let calendar: Calendar
 
-    public init(rules: AlertRuleSet, queries: GatewayQueries) {
+    public init(rules: AlertRuleSet, queries: GatewayQueries, communeCoordinates: Coordinates? = nil,
+                timeZone: TimeZone = TimeZone(identifier: "Europe/Paris")!) {
         self.rules = rules
         self.queries = queries
+        self.communeCoordinates = communeCoordinates
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        self.calendar = calendar
     }
 
     /// Replays `rule` (as given: pass a changed copy to try other levels) on the assets it watches, over `[from, to)`.
     public func run(_ rule: AlertRuleDefinition, assets: [Asset], from: Int64, to: Int64) throws -> [AssetResult] {
         let tuned = AlertRuleSet(rules: [rule], overrides: rules.overrides)
         return try assets.compactMap { asset -> AssetResult? in
-            guard let effective = tuned.rules(for: asset).first else { return nil }
+            guard let effective = tuned.rules(for: asset).first,
+                  let watched = WatchedRule.bind(effective, to: asset, communeCoordinates: communeCoordinates).0 else { return nil }
             // Several devices of one asset may measure the metric: one time line.
             let readings = try queries.readings(asset: asset.id, metric: rule.metric, from: from, to: to, limit: .max)
                 .sorted { $0.time < $1.time }
-            return AssetResult(assetID: asset.id, readings: readings.count,
-                               episodes: Self.episodes(ThresholdRule(effective), readings.map { ($0.time, $0.value) }))
+            // The readings the rule judges (a lamp in daylight is not judged by lamp_out), with their judged values.
+            let judged = readings.compactMap { reading in
+                watched.comparable(time: reading.time, value: reading.value, calendar: calendar).map { (reading.time, $0) }
+            }
+            return AssetResult(assetID: asset.id, readings: readings.count, episodes: Self.episodes(watched.threshold, judged))
         }
     }
 

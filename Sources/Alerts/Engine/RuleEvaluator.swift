@@ -10,14 +10,8 @@ import Storage
 /// A reading older than the newest one evaluated for its (asset, rule) is ignored: a late reading does not move a
 /// condition backwards. Announcements (the log, for now) go out only once the batch has committed.
 public final class RuleEvaluator: ReadingObserver {
-    /// A rule as applied to one asset (overrides included), with what its alerts say.
-    struct BoundRule {
-        let definition: AlertRuleDefinition
-        let threshold: ThresholdRule
-        let severity: AlertSeverity
-    }
-
-    private let rulesByAsset: [String: [String: [BoundRule]]]
+    private let rulesByAsset: [String: [String: [WatchedRule]]]
+    private let calendar: Calendar
     private let assets: [String: Asset]
     private let timeZone: TimeZone
     private let logger: Logger
@@ -38,19 +32,31 @@ public final class RuleEvaluator: ReadingObserver {
     /// - Parameters:
     ///   - channels: names of the notification channels (each change is queued for each, with the change).
     ///   - didQueueNotifications: called after a batch that queued notifications committed (wakes the notifier).
+    ///   - communeCoordinates: where the sun is judged for street lighting when an asset has no coordinates of its own.
     public init(rules: AlertRuleSet, assets: [Asset], timeZone: TimeZone, logger: Logger, channels: [String] = [],
-                didQueueNotifications: (@Sendable () -> Void)? = nil) {
+                communeCoordinates: Coordinates? = nil, didQueueNotifications: (@Sendable () -> Void)? = nil) {
         self.channels = channels
         self.didQueueNotifications = didQueueNotifications
-        var byAsset: [String: [String: [BoundRule]]] = [:]
+        var byAsset: [String: [String: [WatchedRule]]] = [:]
+        var skipped: [String: (count: Int, reason: String, example: String)] = [:]
         for asset in assets {
             for rule in rules.rules(for: asset) {
-                let threshold = ThresholdRule(rule)
-                byAsset[asset.id, default: [:]][rule.metric, default: []]
-                    .append(BoundRule(definition: rule, threshold: threshold, severity: AlertSeverity(rawValue: rule.severity) ?? .warning))
+                let (watched, reason) = WatchedRule.bind(rule, to: asset, communeCoordinates: communeCoordinates)
+                if let watched {
+                    byAsset[asset.id, default: [:]][rule.metric, default: []].append(watched)
+                } else if let reason {
+                    skipped[rule.id] = ((skipped[rule.id]?.count ?? 0) + 1, reason, skipped[rule.id]?.example ?? asset.id)
+                }
             }
         }
+        for (rule, skip) in skipped.sorted(by: { $0.key < $1.key }) {
+            logger.warning("a rule cannot watch some of its assets", metadata: ["rule": "\(rule)", "assets": "\(skip.count)",
+                                                                                "reason": "\(skip.reason)", "example": "\(skip.example)"])
+        }
         self.rulesByAsset = byAsset
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        self.calendar = calendar
         self.assets = Dictionary(assets.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         self.timeZone = timeZone
         self.logger = logger
@@ -73,25 +79,26 @@ public final class RuleEvaluator: ReadingObserver {
         }
     }
 
-    private func evaluate(_ reading: ObservedReading, _ rule: BoundRule, store: AlertStore) throws {
+    private func evaluate(_ reading: ObservedReading, _ rule: WatchedRule, store: AlertStore) throws {
+        guard let judged = rule.comparable(time: reading.time, value: reading.value, calendar: calendar) else { return }
         let key = ConditionKey(assetID: reading.assetID, ruleID: rule.definition.id)
         let current = try states[key] ?? store.condition(assetID: key.assetID, ruleID: key.ruleID).map { ($0.state, $0.evaluatedAt) }
             ?? (.normal, nil)
         if let evaluatedAt = current.evaluatedAt, reading.time <= evaluatedAt { return }
-        let (next, transition) = rule.threshold.step(current.state, time: reading.time, value: reading.value)
+        let (next, transition) = rule.threshold.step(current.state, time: reading.time, value: judged)
         states[key] = (next, reading.time)
         if next != .normal || current.state != .normal {
             try store.saveCondition(assetID: key.assetID, ruleID: key.ruleID, state: next, evaluatedAt: reading.time)
         }
         switch transition {
-        case .raised(let since, let at, let value)?:
+        case .raised(let since, let at, _)?:
             let cause = AlertCause(assetID: key.assetID, ruleID: key.ruleID, severity: rule.severity, metric: reading.metric,
-                                   since: since, raisedAt: at, value: value, threshold: rule.threshold.level,
-                                   message: AlertMessage.raised(rule.definition, asset: assets[key.assetID], value: value,
+                                   since: since, raisedAt: at, value: reading.value, threshold: rule.thresholdValue,
+                                   message: AlertMessage.raised(rule, asset: assets[key.assetID], value: reading.value,
                                                                 unit: reading.unit, since: since, timeZone: timeZone))
             if let alert = try store.raise(cause) { announcements.append(alert) }
-        case .cleared(let since, let at, let value)?:
-            let comment = AlertMessage.cleared(rule.definition, value: value, unit: reading.unit, since: since, timeZone: timeZone)
+        case .cleared(let since, let at, _)?:
+            let comment = AlertMessage.cleared(rule, value: reading.value, unit: reading.unit, since: since, timeZone: timeZone)
             if let alert = try store.resolveCleared(assetID: key.assetID, ruleID: key.ruleID, at: at, comment: comment) {
                 announcements.append(alert)
             }

@@ -19,9 +19,13 @@ import Yams
 ///   - {asset: ECOLE-CLASSE-CP, rule: co2-classe, above: 1300}
 ///   - {asset: GYMNASE, rule: co2-classe, enabled: false}
 /// ```
+///
+/// Street-lighting kinds compare a point's power with its nominal power (`nominal_power_w`) and the sun:
+/// `kind: lamp_out` (below `share` × nominal at night), `day_burner` (above it in daylight),
+/// `lit_during_switch_off` (above it within `switch_off: "23:00-05:00"`); `share` replaces `above`/`below`.
 enum AlertRuleLoader {
-    static let ruleKeys = ["id", "name", "metric", "asset_types", "domains", "above", "below", "for", "clear_below", "clear_above",
-                           "clear_for", "severity", "source"]
+    static let ruleKeys = ["id", "name", "metric", "kind", "share", "switch_off", "asset_types", "domains", "above", "below", "for",
+                           "clear_below", "clear_above", "clear_for", "severity", "source"]
     static let overrideKeys = ["asset", "rule", "enabled", "above", "below", "for", "clear_below", "clear_above", "clear_for"]
     static let severities = ["info", "warning", "critical"]
 
@@ -82,13 +86,28 @@ enum AlertRuleLoader {
         if entry.node("asset_types") == nil, entry.node("domains") == nil {
             reader.log.add(reader.file, line: entry.line, "\(name) applies to no asset: give 'asset_types', 'domains' or both")
         }
-        let levels = level(entry, context: name)
+        var kind = AlertRuleDefinition.Kind.threshold
+        if let word = entry.text("kind") {
+            if let known = AlertRuleDefinition.Kind(rawValue: word) {
+                kind = known
+            } else {
+                reader.log.add(reader.file, line: entry.line(of: "kind"),
+                               Suggestions.unknown("kind", word, in: name, expected: AlertRuleDefinition.Kind.allCases.map(\.rawValue)))
+                return nil
+            }
+        }
+        let levels = kind.isLighting ? lightingLevel(entry, kind: kind, context: name) : level(entry, context: name)
+        let switchOff = kind == .litDuringSwitchOff ? window(entry, "switch_off", context: name) : nil
+        if kind != .litDuringSwitchOff, entry.node("switch_off") != nil {
+            reader.log.add(reader.file, line: entry.line(of: "switch_off"), "\(name): 'switch_off' only applies to kind lit_during_switch_off")
+        }
         let severity = entry.text("severity") ?? "warning"
         if !severities.contains(severity) {
             reader.log.add(reader.file, line: entry.line(of: "severity"), Suggestions.unknown("severity", severity, in: name, expected: severities))
         }
-        guard let id, let title, let metric, let levels, severities.contains(severity) else { return nil }
-        return AlertRuleDefinition(id: id, name: title, metric: metric, assetTypes: types, domains: domains, direction: levels.direction,
+        guard let id, let title, let metric, let levels, severities.contains(severity),
+              kind != .litDuringSwitchOff || switchOff != nil else { return nil }
+        return AlertRuleDefinition(id: id, name: title, metric: metric, kind: kind, switchOff: switchOff, assetTypes: types, domains: domains, direction: levels.direction,
                                    level: levels.level, duration: levels.duration ?? 0, clearLevel: levels.clearLevel,
                                    clearDuration: levels.clearDuration, severity: severity, source: entry.text("source"),
                                    origin: "\(reader.file):\(entry.line ?? 0)")
@@ -145,6 +164,35 @@ enum AlertRuleLoader {
         let clearDuration = seconds(entry, "clear_for")
         guard let direction else { return nil }
         return (direction, level ?? .nan, duration, clearLevel, clearDuration)
+    }
+
+    /// A lighting rule's level: `share` of the nominal power (0–1), below it for `lamp_out`, above it otherwise.
+    private static func lightingLevel(_ entry: YAMLMapping, kind: AlertRuleDefinition.Kind, context: String)
+        -> (direction: AlertRuleDefinition.Direction, level: Double, duration: Int?, clearLevel: Double?, clearDuration: Int?)? {
+        for key in ["above", "below", "clear_above", "clear_below"] where entry.node(key) != nil {
+            entry.reader.log.add(entry.reader.file, line: entry.line(of: key),
+                                 "\(context): a \(kind.rawValue) rule compares power with the nominal power: give 'share' (e.g. share: 0.3), not '\(key)'")
+            return nil
+        }
+        guard let share = entry.number("share", required: true, in: 0.01...1) else { return nil }
+        return (kind == .lampOut ? .below : .above, share, seconds(entry, "for"), nil, seconds(entry, "clear_for"))
+    }
+
+    /// `"23:00-05:00"`: a daily window in local time.
+    private static func window(_ entry: YAMLMapping, _ key: String, context: String) -> AlertRuleDefinition.DailyWindow? {
+        guard let text = entry.text(key, required: true, hint: "the switch-off hours, e.g. switch_off: \"23:00-05:00\"") else { return nil }
+        func minutes(_ part: Substring) -> Int? {
+            let pieces = part.split(separator: ":")
+            guard pieces.count == 2, let hours = Int(pieces[0].trimmingCharacters(in: .whitespaces)),
+                  let minutes = Int(pieces[1].trimmingCharacters(in: .whitespaces)), (0...23).contains(hours), (0...59).contains(minutes) else { return nil }
+            return hours * 60 + minutes
+        }
+        let parts = text.split(separator: "-")
+        guard parts.count == 2, let from = minutes(parts[0]), let to = minutes(parts[1]), from != to else {
+            entry.reader.log.add(entry.reader.file, line: entry.line(of: key), "\(context): '\(key)' must be two local times, e.g. \"23:00-05:00\", got '\(text)'")
+            return nil
+        }
+        return AlertRuleDefinition.DailyWindow(from: from, to: to)
     }
 
     private static func seconds(_ entry: YAMLMapping, _ key: String) -> Int? {

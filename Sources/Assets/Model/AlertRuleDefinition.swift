@@ -5,12 +5,46 @@ public struct AlertRuleDefinition: Sendable, Equatable {
         case above, below
     }
 
+    /// What the rule compares.
+    public enum Kind: String, Sendable, CaseIterable {
+        /// The metric's value against `level`.
+        case threshold
+        /// Street lighting, against the asset's nominal power (`nominal_power_w`) and the sun: a point drawing less
+        /// than `level` × nominal at night (sun more than 6° below the horizon, civil twilight over) is out.
+        case lampOut = "lamp_out"
+        /// A point drawing more than `level` × nominal in daylight (sun more than 3° above the horizon) burns for nothing.
+        case dayBurner = "day_burner"
+        /// A point drawing more than `level` × nominal during the commune's switch-off hours (`switchOff`).
+        case litDuringSwitchOff = "lit_during_switch_off"
+
+        /// True for the kinds judged against nominal power: their `level` is a share of it.
+        public var isLighting: Bool { self != .threshold }
+    }
+
+    /// A daily window in the commune's local time, in minutes after midnight (it may wrap past midnight).
+    public struct DailyWindow: Sendable, Equatable {
+        public var from: Int
+        public var to: Int
+
+        public init(from: Int, to: Int) {
+            self.from = from
+            self.to = to
+        }
+
+        public func contains(minuteOfDay minute: Int) -> Bool {
+            from <= to ? (minute >= from && minute < to) : (minute >= from || minute < to)
+        }
+    }
+
     /// Referenced by overrides and stored with each alert.
     public var id: String
     /// The alert's title for the agents, in French ("CO₂ élevé : aérer la salle").
     public var name: String
     /// The canonical metric it reads (`co2`, `temperature`, `power`…).
     public var metric: String
+    public var kind: Kind
+    /// `lit_during_switch_off`: the commune's switch-off hours (extinction nocturne).
+    public var switchOff: DailyWindow?
     /// Asset types and domains it applies to; an asset matches when it has one of the types or is in one of the
     /// domains (an empty list matches nothing on that side; both empty is refused by the loader).
     public var assetTypes: [AssetType]
@@ -29,12 +63,15 @@ public struct AlertRuleDefinition: Sendable, Equatable {
     /// Where it was defined, for messages: `alerts.yaml:12`.
     public var origin: String
 
-    public init(id: String, name: String, metric: String, assetTypes: [AssetType] = [], domains: [Domain] = [],
+    public init(id: String, name: String, metric: String, kind: Kind = .threshold, switchOff: DailyWindow? = nil,
+                assetTypes: [AssetType] = [], domains: [Domain] = [],
                 direction: Direction, level: Double, duration: Int = 0, clearLevel: Double? = nil, clearDuration: Int? = nil,
                 severity: String = "warning", source: String? = nil, origin: String = "") {
         self.id = id
         self.name = name
         self.metric = metric
+        self.kind = kind
+        self.switchOff = switchOff
         self.assetTypes = assetTypes
         self.domains = domains
         self.direction = direction
