@@ -188,9 +188,16 @@ def clear_session(port, client_id, log):
 
 # ---------------------------------------------------------------------------------------------------- gateway
 
-def write_gateway_config(folder, port, client_id, inventory):
+def write_gateway_config(folder, port, client_id, inventory, webhook=None):
+    """The gateway's configuration; with `webhook`, an alert rule on the probes notified to that URL."""
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, "config.yaml")
+    alerts = ""
+    if webhook:
+        with open(os.path.join(folder, "alerts.yaml"), "w") as f:
+            f.write("rules:\n  - {id: bench-alarm, name: \"Alarme de la sonde\", metric: bench_alarm, asset_types: [other], "
+                    "above: 0.5, for: 0s, severity: info}\n")
+        alerts = f"alerts: [alerts.yaml]\nnotifications: {{webhooks: [{{name: bench, url: \"{webhook}\", timeout: 10}}]}}\n"
     with open(path, "w") as f:
         f.write(f"""# pmc-gateway configuration written by Benchmarks/bench.py
 commune: {{name: Benchmark, timezone: Europe/Paris, latitude: 45.0456, longitude: 4.8530}}
@@ -200,11 +207,11 @@ subscriptions:
   - {{name: zigbee2mqtt, topic: "zigbee2mqtt/#", format: zigbee2mqtt, options: {{base_topic: zigbee2mqtt}}}}
   - {{name: tasmota-tele, topic: "tele/+/+", format: tasmota}}
   - {{name: shelly, topic: "shellies-gen2/#", format: shelly, options: {{device: "{{1}}"}}}}
-  - {{name: probe, topic: "bench/probe/+", format: json, options: {{device: "{{2}}", fields: seq}}}}
+  - {{name: probe, topic: "bench/probe/+", format: json, options: {{device: "{{2}}", fields: "seq,alarm"}}}}
 storage: {{database: gateway.sqlite, journal: journal, sync_journal: false, rejected_payload_limit: 4096}}
 inventory: [{inventory}/inventory.yaml]
 profiles: [{ROOT}/devices, {BENCH}/profiles]
-log_level: info
+{alerts}log_level: info
 """)
     return path
 
@@ -220,8 +227,8 @@ def gateway_counters(db_path):
         return {}
 
 
-def start_gateway(folder, port, client_id, inventory):
-    config = write_gateway_config(folder, port, client_id, inventory)
+def start_gateway(folder, port, client_id, inventory, webhook=None):
+    config = write_gateway_config(folder, port, client_id, inventory, webhook)
     log = os.path.join(folder, "gateway.log")
     started = time.monotonic()
     proc = start([GATEWAY, "run", "--config", config], log, cwd=folder)
@@ -395,6 +402,35 @@ def run_subscriber(kind, qos, ctx):
     return result
 
 
+class WebhookReceiver:
+    """An HTTP server on loopback that records when each alert opening POSTed by the gateway arrives (wall clock, ns),
+    with the alert's value: the seq of the probe that raised it."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        arrivals = self.arrivals = {}
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                arrived = time.time_ns()
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                if body.get("event") == "opened" and body.get("value"):
+                    arrivals[int(body["value"])] = arrived
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/alerts"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
 def run_latency(ctx):
     folder = os.path.join(ctx.run_dir, "latency")
     os.makedirs(folder, exist_ok=True)
@@ -403,7 +439,8 @@ def run_latency(ctx):
     probes = rate * seconds // every
     print(f"  pmc-gateway latency, QoS 1, {rate:,} msg/s, {warm} s warm-up then {seconds} s with {probes:,} probes ...",
           end="", flush=True)
-    proc, db_path, warmup, startup = start_gateway(folder, ctx.port, "bench-gateway-latency", ctx.inventory)
+    receiver = WebhookReceiver()
+    proc, db_path, warmup, startup = start_gateway(folder, ctx.port, "bench-gateway-latency", ctx.inventory, receiver.url)
     seen, observer_result = os.path.join(folder, "seen.txt"), os.path.join(folder, "observer.json")
     observer = start([os.path.join(BIN, "bench-latency"), "--db", db_path, "--expected", str(probes), "--devices",
                       str(PROBE_DEVICES), "--result", observer_result, "--seen", seen, "--timeout-s", str(warm + seconds + 60)],
@@ -419,6 +456,12 @@ def run_latency(ctx):
     pub.wait(timeout=warm + seconds + 150)
     after, after_t, machine_after = proc_stats(proc.pid), time.monotonic(), machine_cpu()  # while publishing at the rate
     observer.wait(timeout=70)
+    # Every alert-raising probe (alarm = seq) notified: wait for the last ones still in flight.
+    alarms = [seq for seq in range(probes) if seq % PROBE_DEVICES == 0 and (seq // PROBE_DEVICES) % 10 == 1]
+    wait_deadline = time.monotonic() + 30
+    while len(receiver.arrivals) < len(alarms) and time.monotonic() < wait_deadline:
+        time.sleep(0.1)
+    receiver.close()
     stats = gateway_db_stats(db_path)
     proc_peak = proc_stats(proc.pid)["hwm"]
     stop(proc)
@@ -441,7 +484,14 @@ def run_latency(ctx):
             latency_us = max(1, (int(ns) - sent_ns[int(seq)]) // 1000)
             histogram.record_value(latency_us)
             count += 1
+    notified = HdrHistogram(1, 3_600_000_000, 3)
+    for seq, arrived in receiver.arrivals.items():
+        if seq in sent_ns:
+            notified.record_value(max(1, (arrived - sent_ns[seq]) // 1000))
     result = {
+        "notifications_expected": len(alarms), "notifications_received": len(receiver.arrivals),
+        "notify_p50_ms": notified.get_value_at_percentile(50) / 1000, "notify_p99_ms": notified.get_value_at_percentile(99) / 1000,
+        "notify_p999_ms": notified.get_value_at_percentile(99.9) / 1000, "notify_max_ms": notified.get_max_value() / 1000,
         "rate_target": rate, "seconds": seconds, "warmup_seconds": warm, "probes": probes, "seen": count, "missing": probes - count,
         "achieved_rate": published.get("rate"),
         "p50_ms": histogram.get_value_at_percentile(50) / 1000, "p99_ms": histogram.get_value_at_percentile(99) / 1000,
@@ -451,7 +501,9 @@ def run_latency(ctx):
         "machine_busy_cores": round((machine_after[0] - machine_before[0]) / CLK_TCK / (after_t - before_t), 2),
         "peak_rss": proc_peak, "rejected": stats["rejected"], "startup_s": round(startup, 1),
     }
-    print(f" p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, p99.9 {result['p999_ms']:.1f} ms")
+    print(f" p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, p99.9 {result['p999_ms']:.1f} ms; "
+          f"notified p50 {result['notify_p50_ms']:.1f} ms, p99 {result['notify_p99_ms']:.1f} ms "
+          f"({result['notifications_received']:,} of {result['notifications_expected']:,})")
     return result
 
 
@@ -558,7 +610,7 @@ def report(ctx, results, latency, info, summary, started):
         add(f"## Latency publish → stored, pmc-gateway, QoS 1, steady {latency['rate_target']:,} msg/s for {latency['seconds']} s")
         add("")
         add(f"After {latency['warmup_seconds']} s at that rate without probes (every device and series seen once), every "
-            f"{ctx.probe_every}th message is a probe " + '`{"seq":S,"sent_ns":T}`' + " on `bench/probe/bench-probe-NN` (a `json` "
+            f"{ctx.probe_every}th message is a probe " + '`{"seq":S,"sent_ns":T,"alarm":A}`' + " on `bench/probe/bench-probe-NN` (a `json` "
             "subscription mapping `seq` to one reading); the others are the realistic messages of the same file. "
             "`bench-pub` records the wall-clock send time of each probe; `bench-latency` opens a read transaction on the "
             "gateway's database every millisecond and records when each probe's row first becomes visible (committed). "
@@ -572,6 +624,21 @@ def report(ctx, results, latency, info, summary, started):
             f"{latency['gateway_cpu_percent']:.0f} % of a core | {latency['machine_busy_cores']} cores | {mb(latency['peak_rss'])} MB | "
             f"{'yes' if latency['p99_ms'] < 50 and latency['missing'] == 0 else '**no**'} |")
         add("")
+        if "notify_p99_ms" in latency:
+            add("### Latency publish → alert notification (issue #4), same run")
+            add("")
+            add("Each probe also carries `alarm`: its seq on one probe in ten of the first probe device (5 a second), 0 on the others. A threshold rule "
+                "(`bench_alarm above 0.5`, no duration) opens an alert on each non-zero value and resolves it on the next "
+                "zero; the gateway POSTs each opening to a webhook served by the benchmark on loopback, which records the "
+                "arrival time (wall clock) against the probe's send time (the alert's value is the probe's seq).")
+            add("")
+            add("| notifications received / expected | p50 | p99 | p99.9 | max | target p99 < 100 ms |")
+            add("|---:|---:|---:|---:|---:|:---:|")
+            ok = latency['notify_p99_ms'] < 100 and latency['notifications_received'] == latency['notifications_expected']
+            add(f"| {latency['notifications_received']:,} / {latency['notifications_expected']:,} | {latency['notify_p50_ms']:.1f} ms | "
+                f"{latency['notify_p99_ms']:.1f} ms | {latency['notify_p999_ms']:.1f} ms | {latency['notify_max_ms']:.1f} ms | "
+                f"{'yes' if ok else '**no**'} |")
+            add("")
     return "\n".join(lines)
 
 

@@ -29,7 +29,7 @@ import struct
 import sys
 from zoneinfo import ZoneInfo
 
-FORMAT_VERSION = 3  # bump when the payloads change, so that cached files are regenerated
+FORMAT_VERSION = 4  # bump when the payloads or the inventory change, so that cached files are regenerated
 DEVICES = 5_000
 T0 = dt.datetime(2025, 3, 3, 0, 0, 0, tzinfo=dt.timezone.utc)  # a Monday, before the DST change
 ROUND = 600  # seconds between two messages of one device
@@ -278,13 +278,16 @@ def write_inventory(folder, seed, probes):
         w.writerow(["id", "name", "type", "domain"])
         for d in devices:
             w.writerow([d.asset, f"{d.asset_type} {d.index}", d.asset_type, d.domain])
+        # The probes have assets of their own: the latency run's alert rule watches them.
+        for p in range(probes):
+            w.writerow(["BENCH-PROBE-%02d" % p, "latency probe %d" % p, "other", "environnement"])
     with open(os.path.join(folder, "devices.csv"), "w", newline="") as out:
         w = csv.writer(out)
         w.writerow(["id", "profile", "asset", "name"])
         for d in devices:
             w.writerow([d.id, d.profile, d.asset, ""])
         for p in range(probes):
-            w.writerow(["bench-probe-%02d" % p, "bench-probe", "", "latency probe %d" % p])
+            w.writerow(["bench-probe-%02d" % p, "bench-probe", "BENCH-PROBE-%02d" % p, "latency probe %d" % p])
 
 
 def main():

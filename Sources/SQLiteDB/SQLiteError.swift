@@ -17,6 +17,9 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The primary result code (the low byte of the extended code).
     public var primaryCode: Int32 { code & 0xFF }
 
+    /// True when another connection held the lock (and the busy timeout, if any, ran out).
+    public var isBusy: Bool { primaryCode == SQLITE_BUSY }
+
     /// True when the disk or the file system refused the write: the caller should pause and retry later.
     public var isStorageUnavailable: Bool {
         [SQLITE_FULL, SQLITE_IOERR, SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_BUSY].contains(primaryCode)

@@ -71,8 +71,10 @@ public final class RuleEvaluator: ReadingObserver {
 
     public func batchWillCommit(_ readings: [ObservedReading], db: Connection) throws {
         let store = AlertStore(connection: db, channels: channels)
-        // In time order, so that a batch holding several readings of one series steps through them as they happened.
-        for reading in readings.sorted(by: { $0.time < $1.time }) {
+        // In time order, so that a batch holding several readings of one series steps through them as they happened;
+        // readings of one millisecond (a burst timed by its receipt) in arrival order.
+        let ordered = readings.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
+        for reading in ordered {
             for rule in rulesByAsset[reading.assetID]?[reading.metric] ?? [] {
                 try evaluate(reading, rule, store: store)
             }
@@ -84,7 +86,8 @@ public final class RuleEvaluator: ReadingObserver {
         let key = ConditionKey(assetID: reading.assetID, ruleID: rule.definition.id)
         let current = try states[key] ?? store.condition(assetID: key.assetID, ruleID: key.ruleID).map { ($0.state, $0.evaluatedAt) }
             ?? (.normal, nil)
-        if let evaluatedAt = current.evaluatedAt, reading.time <= evaluatedAt { return }
+        // Older than the newest evaluated: late, ignored. The same millisecond: a burst timed by its receipt, in order.
+        if let evaluatedAt = current.evaluatedAt, reading.time < evaluatedAt { return }
         let (next, transition) = rule.threshold.step(current.state, time: reading.time, value: judged)
         states[key] = (next, reading.time)
         if next != .normal || current.state != .normal {

@@ -108,6 +108,17 @@ struct RuleEvaluatorTests {
         #expect(try AlertStore(connection: database.connection).alerts().map(\.assetID).sorted() == ["CRECHE-DORTOIR", "ECOLE-CP"])
     }
 
+    @Test("two readings of one millisecond (a burst timed by its receipt) are both judged, in arrival order")
+    func sameMillisecond() throws {
+        let database = try TestDatabase()
+        let instant = AlertRuleSet(rules: [AlertRuleDefinition(id: "co2", name: "CO₂", metric: "co2", assetTypes: [.room], direction: .above,
+                                                               level: 1_500, duration: 0, clearLevel: 1_200, clearDuration: 0)])
+        let evaluator = RuleEvaluator(rules: instant, assets: [classroom], timeZone: TimeZone(identifier: "Europe/Paris")!, logger: Logger(label: "test"))
+        try batch(evaluator, [co2(at: 0, 900)], on: database.connection)
+        try batch(evaluator, [co2(at: 1, 1_000), co2(at: 1, 1_700)], on: database.connection)
+        #expect(try AlertStore(connection: database.connection).alerts().map(\.value) == [1_700])
+    }
+
     @Test("French numbers: thousands separated, decimal comma, at most two decimals")
     func frenchNumbers() {
         #expect(AlertMessage.number(1_820) == "1\u{202F}820")
