@@ -439,8 +439,9 @@ def run_latency(ctx):
     probes = rate * seconds // every
     print(f"  pmc-gateway latency, QoS 1, {rate:,} msg/s, {warm} s warm-up then {seconds} s with {probes:,} probes ...",
           end="", flush=True)
-    receiver = WebhookReceiver()
-    proc, db_path, warmup, startup = start_gateway(folder, ctx.port, "bench-gateway-latency", ctx.inventory, receiver.url)
+    receiver = None if ctx.no_alerts else WebhookReceiver()
+    proc, db_path, warmup, startup = start_gateway(folder, ctx.port, "bench-gateway-latency", ctx.inventory,
+                                                   receiver.url if receiver else None)
     seen, observer_result = os.path.join(folder, "seen.txt"), os.path.join(folder, "observer.json")
     observer = start([os.path.join(BIN, "bench-latency"), "--db", db_path, "--expected", str(probes), "--devices",
                       str(PROBE_DEVICES), "--result", observer_result, "--seen", seen, "--timeout-s", str(warm + seconds + 60)],
@@ -459,9 +460,11 @@ def run_latency(ctx):
     # Every alert-raising probe (alarm = seq) notified: wait for the last ones still in flight.
     alarms = [seq for seq in range(probes) if seq % PROBE_DEVICES == 0 and (seq // PROBE_DEVICES) % 10 == 1]
     wait_deadline = time.monotonic() + 30
-    while len(receiver.arrivals) < len(alarms) and time.monotonic() < wait_deadline:
+    while receiver and len(receiver.arrivals) < len(alarms) and time.monotonic() < wait_deadline:
         time.sleep(0.1)
-    receiver.close()
+    arrivals = receiver.arrivals if receiver else {}
+    if receiver:
+        receiver.close()
     stats = gateway_db_stats(db_path)
     proc_peak = proc_stats(proc.pid)["hwm"]
     stop(proc)
@@ -485,13 +488,14 @@ def run_latency(ctx):
             histogram.record_value(latency_us)
             count += 1
     notified = HdrHistogram(1, 3_600_000_000, 3)
-    for seq, arrived in receiver.arrivals.items():
+    for seq, arrived in arrivals.items():
         if seq in sent_ns:
             notified.record_value(max(1, (arrived - sent_ns[seq]) // 1000))
-    result = {
-        "notifications_expected": len(alarms), "notifications_received": len(receiver.arrivals),
+    result = {} if not receiver else {
+        "notifications_expected": len(alarms), "notifications_received": len(arrivals),
         "notify_p50_ms": notified.get_value_at_percentile(50) / 1000, "notify_p99_ms": notified.get_value_at_percentile(99) / 1000,
-        "notify_p999_ms": notified.get_value_at_percentile(99.9) / 1000, "notify_max_ms": notified.get_max_value() / 1000,
+        "notify_p999_ms": notified.get_value_at_percentile(99.9) / 1000, "notify_max_ms": notified.get_max_value() / 1000}
+    result |= {
         "rate_target": rate, "seconds": seconds, "warmup_seconds": warm, "probes": probes, "seen": count, "missing": probes - count,
         "achieved_rate": published.get("rate"),
         "p50_ms": histogram.get_value_at_percentile(50) / 1000, "p99_ms": histogram.get_value_at_percentile(99) / 1000,
@@ -501,9 +505,9 @@ def run_latency(ctx):
         "machine_busy_cores": round((machine_after[0] - machine_before[0]) / CLK_TCK / (after_t - before_t), 2),
         "peak_rss": proc_peak, "rejected": stats["rejected"], "startup_s": round(startup, 1),
     }
-    print(f" p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, p99.9 {result['p999_ms']:.1f} ms; "
-          f"notified p50 {result['notify_p50_ms']:.1f} ms, p99 {result['notify_p99_ms']:.1f} ms "
-          f"({result['notifications_received']:,} of {result['notifications_expected']:,})")
+    notified_text = (f"; notified p50 {result['notify_p50_ms']:.1f} ms, p99 {result['notify_p99_ms']:.1f} ms "
+                     f"({result['notifications_received']:,} of {result['notifications_expected']:,})") if receiver else ""
+    print(f" p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, p99.9 {result['p999_ms']:.1f} ms{notified_text}")
     return result
 
 
@@ -656,6 +660,7 @@ def main():
     parser.add_argument("--latency-rate", type=int, default=5000)
     parser.add_argument("--probe-every", type=int, default=5)
     parser.add_argument("--no-latency", action="store_true")
+    parser.add_argument("--no-alerts", action="store_true", help="latency run without the alert rule and its webhook")
     parser.add_argument("--latency-only", action="store_true", help="only the latency run (with the messages of --messages)")
     parser.add_argument("--gateway", default=GATEWAY, help="the pmc-gateway binary (default: this tree's release build)")
     parser.add_argument("--output", default=os.path.join(BENCH, "results", "latest.md"))
@@ -677,6 +682,7 @@ def main():
     ctx.messages = args.messages
     ctx.qos_levels = [int(q) for q in args.qos.split(",")]
     ctx.latency_rate, ctx.latency_seconds, ctx.probe_every = args.latency_rate, args.latency_seconds, args.probe_every
+    ctx.no_alerts = args.no_alerts
     ctx.latency_warmup = args.latency_warmup
     ctx.python = sys.executable
     ctx.command = args.command
