@@ -188,16 +188,31 @@ def clear_session(port, client_id, log):
 
 # ---------------------------------------------------------------------------------------------------- gateway
 
-def write_gateway_config(folder, port, client_id, inventory, webhook=None):
-    """The gateway's configuration; with `webhook`, an alert rule on the probes notified to that URL."""
+# What a commune configures (examples/alerts.yaml): the rules every pmc-gateway run evaluates, as issue #3 asks
+# ("rule evaluation once rules exist"). The benchmark's rooms report CO₂ and temperature.
+COMMUNE_RULES = """rules:
+  - {id: co2-aerer, name: "CO₂ au-dessus de 800 ppm", metric: co2, asset_types: [room], above: 800, for: 10m, clear_below: 700, severity: info}
+  - {id: co2-ventilation, name: "CO₂ au-dessus de 1 500 ppm", metric: co2, asset_types: [room], above: 1500, for: 15m, clear_below: 1000, severity: warning}
+  - {id: surchauffe, name: "Salle au-dessus de 28 °C", metric: temperature, asset_types: [room], above: 28, for: 30m, clear_below: 26, severity: warning}
+silence: {missed_reports: 3, severity: warning, fold_into_parent: true}
+"""
+
+
+def write_gateway_config(folder, port, client_id, inventory, rules=True, webhook=None):
+    """The gateway's configuration: with `rules`, the commune's alert rules; with `webhook`, also a rule on the
+    latency probes, its alerts notified to that URL."""
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, "config.yaml")
     alerts = ""
-    if webhook:
+    if rules or webhook:
         with open(os.path.join(folder, "alerts.yaml"), "w") as f:
-            f.write("rules:\n  - {id: bench-alarm, name: \"Alarme de la sonde\", metric: bench_alarm, asset_types: [other], "
-                    "above: 0.5, for: 0s, severity: info}\n")
-        alerts = f"alerts: [alerts.yaml]\nnotifications: {{webhooks: [{{name: bench, url: \"{webhook}\", timeout: 10}}]}}\n"
+            f.write(COMMUNE_RULES if rules else "rules:\n")
+            if webhook:
+                f.write("  - {id: bench-alarm, name: \"Alarme de la sonde\", metric: bench_alarm, asset_types: [other], "
+                        "above: 0.5, for: 0s, severity: info}\n")
+        alerts = "alerts: [alerts.yaml]\n"
+    if webhook:
+        alerts += f"notifications: {{webhooks: [{{name: bench, url: \"{webhook}\", timeout: 10}}]}}\n"
     with open(path, "w") as f:
         f.write(f"""# pmc-gateway configuration written by Benchmarks/bench.py
 commune: {{name: Benchmark, timezone: Europe/Paris, latitude: 45.0456, longitude: 4.8530}}
@@ -227,8 +242,8 @@ def gateway_counters(db_path):
         return {}
 
 
-def start_gateway(folder, port, client_id, inventory, webhook=None):
-    config = write_gateway_config(folder, port, client_id, inventory, webhook)
+def start_gateway(folder, port, client_id, inventory, rules=True, webhook=None):
+    config = write_gateway_config(folder, port, client_id, inventory, rules, webhook)
     log = os.path.join(folder, "gateway.log")
     started = time.monotonic()
     proc = start([GATEWAY, "run", "--config", config], log, cwd=folder)
@@ -311,7 +326,7 @@ def run_subscriber(kind, qos, ctx):
         proc = start(argv, log)
         wait_for(lambda: os.path.exists(ready), 30, "the Python ingester to subscribe", proc=proc)
     else:
-        proc, db_path, warmup, startup = start_gateway(folder, ctx.port, client_id, ctx.inventory)
+        proc, db_path, warmup, startup = start_gateway(folder, ctx.port, client_id, ctx.inventory, rules=not ctx.no_alerts)
     before = proc_stats(proc.pid)
     threads_before = thread_cpu(proc.pid)
     broker_before, machine_before = proc_stats(ctx.broker_pid)["cpu"], machine_cpu()
@@ -441,7 +456,7 @@ def run_latency(ctx):
           end="", flush=True)
     receiver = None if ctx.no_alerts else WebhookReceiver()
     proc, db_path, warmup, startup = start_gateway(folder, ctx.port, "bench-gateway-latency", ctx.inventory,
-                                                   receiver.url if receiver else None)
+                                                   rules=not ctx.no_alerts, webhook=receiver.url if receiver else None)
     seen, observer_result = os.path.join(folder, "seen.txt"), os.path.join(folder, "observer.json")
     observer = start([os.path.join(BIN, "bench-latency"), "--db", db_path, "--expected", str(probes), "--devices",
                       str(PROBE_DEVICES), "--result", observer_result, "--seen", seen, "--timeout-s", str(warm + seconds + 60)],
@@ -660,7 +675,7 @@ def main():
     parser.add_argument("--latency-rate", type=int, default=5000)
     parser.add_argument("--probe-every", type=int, default=5)
     parser.add_argument("--no-latency", action="store_true")
-    parser.add_argument("--no-alerts", action="store_true", help="latency run without the alert rule and its webhook")
+    parser.add_argument("--no-alerts", action="store_true", help="pmc-gateway without alert rules and webhook (to measure their cost)")
     parser.add_argument("--latency-only", action="store_true", help="only the latency run (with the messages of --messages)")
     parser.add_argument("--gateway", default=GATEWAY, help="the pmc-gateway binary (default: this tree's release build)")
     parser.add_argument("--output", default=os.path.join(BENCH, "results", "latest.md"))
