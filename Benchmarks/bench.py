@@ -190,12 +190,11 @@ def clear_session(port, client_id, log):
 
 # What a commune configures (examples/alerts.yaml): the rules every pmc-gateway run evaluates, as issue #3 asks
 # ("rule evaluation once rules exist"). The benchmark's rooms report CO₂ and temperature.
-COMMUNE_RULES = """rules:
-  - {id: co2-aerer, name: "CO₂ au-dessus de 800 ppm", metric: co2, asset_types: [room], above: 800, for: 10m, clear_below: 700, severity: info}
+COMMUNE_RULES = """  - {id: co2-aerer, name: "CO₂ au-dessus de 800 ppm", metric: co2, asset_types: [room], above: 800, for: 10m, clear_below: 700, severity: info}
   - {id: co2-ventilation, name: "CO₂ au-dessus de 1 500 ppm", metric: co2, asset_types: [room], above: 1500, for: 15m, clear_below: 1000, severity: warning}
   - {id: surchauffe, name: "Salle au-dessus de 28 °C", metric: temperature, asset_types: [room], above: 28, for: 30m, clear_below: 26, severity: warning}
-silence: {missed_reports: 3, severity: warning, fold_into_parent: true}
 """
+COMMUNE_SILENCE = "silence: {missed_reports: 3, severity: warning, fold_into_parent: true}\n"
 
 
 def write_gateway_config(folder, port, client_id, inventory, rules=True, webhook=None):
@@ -206,10 +205,12 @@ def write_gateway_config(folder, port, client_id, inventory, rules=True, webhook
     alerts = ""
     if rules or webhook:
         with open(os.path.join(folder, "alerts.yaml"), "w") as f:
-            f.write(COMMUNE_RULES if rules else "rules:\n")
+            f.write("rules:\n" + (COMMUNE_RULES if rules else ""))
             if webhook:
                 f.write("  - {id: bench-alarm, name: \"Alarme de la sonde\", metric: bench_alarm, asset_types: [other], "
                         "above: 0.5, for: 0s, severity: info}\n")
+            if rules:
+                f.write(COMMUNE_SILENCE)
         alerts = "alerts: [alerts.yaml]\n"
     if webhook:
         alerts += f"notifications: {{webhooks: [{{name: bench, url: \"{webhook}\", timeout: 10}}]}}\n"
