@@ -197,16 +197,17 @@ COMMUNE_RULES = """  - {id: co2-aerer, name: "CO₂ au-dessus de 800 ppm", metri
 COMMUNE_SILENCE = "silence: {missed_reports: 3, severity: warning, fold_into_parent: true}\n"
 
 
-def write_gateway_config(folder, port, client_id, inventory, rules=True, webhook=None):
+def write_gateway_config(folder, port, client_id, inventory, rules=True, webhook=None, probe_rule=None):
     """The gateway's configuration: with `rules`, the commune's alert rules; with `webhook`, also a rule on the
     latency probes, its alerts notified to that URL."""
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, "config.yaml")
     alerts = ""
-    if rules or webhook:
+    probe_rule = bool(webhook) if probe_rule is None else probe_rule
+    if rules or probe_rule:
         with open(os.path.join(folder, "alerts.yaml"), "w") as f:
             f.write("rules:\n" + (COMMUNE_RULES if rules else ""))
-            if webhook:
+            if probe_rule:
                 f.write("  - {id: bench-alarm, name: \"Alarme de la sonde\", metric: bench_alarm, asset_types: [other], "
                         "above: 0.5, for: 0s, severity: info}\n")
             if rules:
@@ -243,8 +244,8 @@ def gateway_counters(db_path):
         return {}
 
 
-def start_gateway(folder, port, client_id, inventory, rules=True, webhook=None):
-    config = write_gateway_config(folder, port, client_id, inventory, rules, webhook)
+def start_gateway(folder, port, client_id, inventory, rules=True, webhook=None, probe_rule=None):
+    config = write_gateway_config(folder, port, client_id, inventory, rules, webhook, probe_rule)
     log = os.path.join(folder, "gateway.log")
     started = time.monotonic()
     proc = start([GATEWAY, "run", "--config", config], log, cwd=folder)
@@ -455,12 +456,13 @@ def run_latency(ctx):
     probes = rate * seconds // every
     print(f"  pmc-gateway latency, QoS 1, {rate:,} msg/s, {warm} s warm-up then {seconds} s with {probes:,} probes ...",
           end="", flush=True)
-    receiver = None if ctx.no_alerts else WebhookReceiver()
+    receiver = None if ctx.no_alerts or ctx.no_webhook else WebhookReceiver()
     # The probe rule only: the file's simulated clock runs 600 times faster than the wall clock here (10 minutes per
     # round of 5,000 messages, a round per second), so the commune's 10-minute rules would fire dozens of times a
     # second — a load no commune sees — and their notifications would crowd the ones timed.
     proc, db_path, warmup, startup = start_gateway(folder, ctx.port, "bench-gateway-latency", ctx.inventory,
-                                                   rules=False, webhook=receiver.url if receiver else None)
+                                                   rules=False, webhook=receiver.url if receiver else None,
+                                                   probe_rule=not ctx.no_alerts)
     seen, observer_result = os.path.join(folder, "seen.txt"), os.path.join(folder, "observer.json")
     observer = start([os.path.join(BIN, "bench-latency"), "--db", db_path, "--expected", str(probes), "--devices",
                       str(PROBE_DEVICES), "--result", observer_result, "--seen", seen, "--timeout-s", str(warm + seconds + 60)],
@@ -680,6 +682,7 @@ def main():
     parser.add_argument("--probe-every", type=int, default=5)
     parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--no-alerts", action="store_true", help="pmc-gateway without alert rules and webhook (to measure their cost)")
+    parser.add_argument("--no-webhook", action="store_true", help="latency run with the probe rule but no webhook (alerts stored, not sent)")
     parser.add_argument("--latency-only", action="store_true", help="only the latency run (with the messages of --messages)")
     parser.add_argument("--gateway", default=GATEWAY, help="the pmc-gateway binary (default: this tree's release build)")
     parser.add_argument("--output", default=os.path.join(BENCH, "results", "latest.md"))
@@ -702,6 +705,7 @@ def main():
     ctx.qos_levels = [int(q) for q in args.qos.split(",")]
     ctx.latency_rate, ctx.latency_seconds, ctx.probe_every = args.latency_rate, args.latency_seconds, args.probe_every
     ctx.no_alerts = args.no_alerts
+    ctx.no_webhook = args.no_webhook
     ctx.latency_warmup = args.latency_warmup
     ctx.python = sys.executable
     ctx.command = args.command
