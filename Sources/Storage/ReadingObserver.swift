@@ -6,6 +6,8 @@ public struct ObservedReading: Sendable, Equatable {
     public var deviceKey: String
     public var metric: String
     public var unit: String
+    /// The measurement time; for a reading timed by its receipt, the receive time (stored a millisecond or more later
+    /// when a burst of the device shares one: observers take readings of one millisecond in arrival order).
     public var time: Int64
     public var value: Double
 

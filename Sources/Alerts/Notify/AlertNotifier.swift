@@ -87,7 +87,7 @@ public final class AlertNotifier: @unchecked Sendable {
             var delivered = 0
             do {
                 delivered = try deliverDue(db)
-                if !unrecorded.isEmpty, Date().timeIntervalSince(lastRecord) >= recordInterval { try recordAttempts(db) }
+                if Date().timeIntervalSince(lastRecord) >= recordInterval { try recordAttempts(db) }
             } catch {
                 logger.error("alert notifier: cannot read or update the outbox; retrying", metadata: ["error": "\(error)"])
             }
@@ -106,7 +106,11 @@ public final class AlertNotifier: @unchecked Sendable {
 
     /// Records the attempts made since the last record, in one transaction, unless the database is busy (then later).
     private func recordAttempts(_ db: Connection) throws {
-        guard !unrecorded.isEmpty else { return }
+        guard !unrecorded.isEmpty else {
+            // Nothing waited: the interval starts now, so a lone delivery after a quiet spell waits for company too.
+            lastRecord = Date()
+            return
+        }
         let attempts = unrecorded.values.sorted { $0.id < $1.id }
         do {
             try db.transaction { for attempt in attempts { try record(attempt, db: db) } }

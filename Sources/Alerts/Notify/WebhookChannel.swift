@@ -42,11 +42,10 @@ public struct WebhookChannel: NotificationChannel {
 
         init(_ notification: AlertNotification) {
             let alert = notification.alert
-            func iso(_ ms: Int64) -> String {
-                let formatter = ISO8601DateFormatter()
-                formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-                return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
-            }
+            // One formatter for the body's four times (each costs a formatter's setup otherwise).
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            func iso(_ ms: Int64) -> String { formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000)) }
             event = notification.event.rawValue
             commune = notification.commune
             id = alert.id
