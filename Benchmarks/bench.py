@@ -13,6 +13,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import threading
 import sys
 import time
 
@@ -448,6 +449,38 @@ class WebhookReceiver:
         self.server.shutdown()
 
 
+class WALSampler:
+    """The peak size of the gateway's write-ahead log, sampled every 100 ms in a thread: a log that never starts over
+    grows by every page each commit writes."""
+
+    def __init__(self, path):
+        self.path, self.peak, self.done = path, 0, threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.done.wait(0.1):
+            try:
+                self.peak = max(self.peak, os.path.getsize(self.path))
+            except OSError:
+                pass
+
+    def close(self):
+        self.done.set()
+        self.thread.join()
+
+
+def remove_databases(run_dir):
+    """Deletes what a run stored (databases, journals, broker persistence: gigabytes per run), keeping its logs."""
+    for folder, dirs, files in os.walk(run_dir):
+        for name in files:
+            if ".sqlite" in name or name.endswith(".db") or folder.endswith("journal") or ".seg" in name:
+                try:
+                    os.remove(os.path.join(folder, name))
+                except OSError:
+                    pass
+
+
 def run_latency(ctx):
     folder = os.path.join(ctx.run_dir, "latency")
     os.makedirs(folder, exist_ok=True)
@@ -468,6 +501,7 @@ def run_latency(ctx):
                       str(PROBE_DEVICES), "--result", observer_result, "--seen", seen, "--timeout-s", str(warm + seconds + 60)],
                      os.path.join(folder, "observer.log"))
     before, before_t, machine_before = proc_stats(proc.pid), time.monotonic(), machine_cpu()
+    wal = WALSampler(db_path + "-wal")
     sent = os.path.join(folder, "sent.txt")
     pub_result = os.path.join(folder, "publisher.json")
     pub = start([os.path.join(BIN, "bench-pub"), "--port", str(ctx.port), "--file", ctx.message_file, "--qos", "1",
@@ -478,6 +512,7 @@ def run_latency(ctx):
     pub.wait(timeout=warm + seconds + 150)
     after, after_t, machine_after = proc_stats(proc.pid), time.monotonic(), machine_cpu()  # while publishing at the rate
     observer.wait(timeout=70)
+    wal.close()
     # Every alert-raising probe (alarm = seq) notified: wait for the last ones still in flight.
     alarms = [seq for seq in range(probes) if seq % PROBE_DEVICES == 0 and (seq // PROBE_DEVICES) % 10 == 1]
     wait_deadline = time.monotonic() + 30
@@ -524,11 +559,12 @@ def run_latency(ctx):
         "mean_poll_us": observed.get("mean_poll_us"),
         "gateway_cpu_percent": 100 * (after["cpu"] - before["cpu"]) / (after_t - before_t),
         "machine_busy_cores": round((machine_after[0] - machine_before[0]) / CLK_TCK / (after_t - before_t), 2),
-        "peak_rss": proc_peak, "rejected": stats["rejected"], "startup_s": round(startup, 1),
+        "peak_rss": proc_peak, "rejected": stats["rejected"], "startup_s": round(startup, 1), "peak_wal": wal.peak,
     }
     notified_text = (f"; notified p50 {result['notify_p50_ms']:.1f} ms, p99 {result['notify_p99_ms']:.1f} ms "
                      f"({result['notifications_received']:,} of {result['notifications_expected']:,})") if receiver else ""
-    print(f" p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, p99.9 {result['p999_ms']:.1f} ms{notified_text}")
+    print(f" p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, p99.9 {result['p999_ms']:.1f} ms{notified_text}; "
+          f"CPU {result['gateway_cpu_percent']:.0f} % of a core, peak WAL {mb(wal.peak)} MB")
     return result
 
 
@@ -642,11 +678,12 @@ def report(ctx, results, latency, info, summary, started):
             "Histogram: HdrHistogram (Python `hdrhistogram`), µs resolution; observer poll period "
             f"{latency['mean_poll_us']} µs on average. Gateway CPU is measured while publishing at the steady rate.")
         add("")
-        add("| probes seen / sent | p50 | p99 | p99.9 | max | achieved msg/s | gateway CPU | machine busy | peak RSS | target p99 < 50 ms |")
-        add("|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|")
+        add("| probes seen / sent | p50 | p99 | p99.9 | max | achieved msg/s | gateway CPU | machine busy | peak RSS | peak WAL | target p99 < 50 ms |")
+        add("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|")
         add(f"| {latency['seen']:,} / {latency['probes']:,} | {latency['p50_ms']:.1f} ms | {latency['p99_ms']:.1f} ms | "
             f"{latency['p999_ms']:.1f} ms | {latency['max_ms']:.1f} ms | {fmt_rate(latency['achieved_rate'] or 0)} | "
             f"{latency['gateway_cpu_percent']:.0f} % of a core | {latency['machine_busy_cores']} cores | {mb(latency['peak_rss'])} MB | "
+            f"{mb(latency.get('peak_wal', 0))} MB | "
             f"{'yes' if latency['p99_ms'] < 50 and latency['missing'] == 0 else '**no**'} |")
         add("")
         if "notify_p99_ms" in latency:
@@ -750,6 +787,7 @@ def main():
         stop(broker)
     finally:
         stop_all()
+        remove_databases(ctx.run_dir)
     ctx.total_seconds = time.monotonic() - t0
     text = report(ctx, results, latency, machine(), summary, started)
     print()

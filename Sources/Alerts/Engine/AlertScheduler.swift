@@ -59,6 +59,10 @@ public final class AlertScheduler: @unchecked Sendable {
             if stop { return }
             do {
                 let connection = try db ?? Schema.open(path: databasePath)
+                if db == nil {
+                    // The ingest writer's checkpointer copies the log: a commit here must not copy it too.
+                    try connection.execute("PRAGMA wal_autocheckpoint = 0")
+                }
                 db = connection
                 let now = Int64(Date().timeIntervalSince1970 * 1000)
                 let changes = try connection.transaction {

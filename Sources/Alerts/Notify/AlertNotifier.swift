@@ -79,6 +79,9 @@ public final class AlertNotifier: @unchecked Sendable {
         do {
             // No busy timeout: a record that finds the writer in a transaction is retried at the next round.
             db = try Connection(path: databasePath, busyTimeoutMs: 0)
+            // SQLite's default would make each record commit copy the whole log into the database on this thread
+            // (the log is megabytes to gigabytes under load): the ingest writer's checkpointer does that.
+            try db.execute("PRAGMA wal_autocheckpoint = 0")
         } catch {
             logger.critical("alert notifier cannot open the database; alerts are stored but not sent", metadata: ["error": "\(error)"])
             return

@@ -36,10 +36,17 @@ public final class StorageWriter: @unchecked Sendable {
     private let housekeeping: Housekeeping
     private let checkpointer: WALCheckpointer
     private let payloadLimit: Int
+    /// While messages trickle in, a batch starts at least this long after the previous commit. Without it the writer
+    /// committed 2,170 times a second at 5,000 msg/s (2.3 messages and 7.4 pages per commit, 4.4 of them the same
+    /// bookkeeping pages every time); with 3 ms: gateway CPU 76–78 % of a core instead of 95–96 %, the log written
+    /// 35 % slower, publish→stored p50 +5 ms (`scripts/bench --latency-only`, alternated runs).
+    private let commitSpacing: TimeInterval
+    private var lastCommit = DispatchTime(uptimeNanoseconds: 0)
 
     public init(storage: StorageSettings, journal: Journal, processor: MessageProcessor, counters: IngestCounters,
                 logger: Logger, timeZone: TimeZone = TimeZone(identifier: "Europe/Paris")!, maxBatch: Int = 20_000,
-                observer makeObserver: (@Sendable () -> any ReadingObserver)? = nil) {
+                commitSpacing: TimeInterval = 0.003, observer makeObserver: (@Sendable () -> any ReadingObserver)? = nil) {
+        self.commitSpacing = commitSpacing
         self.timeZone = timeZone
         self.makeObserver = makeObserver
         self.housekeeping = Housekeeping(settings: storage, journal: journal, logger: logger)
@@ -121,7 +128,13 @@ public final class StorageWriter: @unchecked Sendable {
                 journal.waitForData(after: reader.position, timeout: wait)
                 continue
             }
+            if entries.count < chunkSize {
+                // A trickle: let more arrive so that they share a commit (a backlog goes on at once).
+                let elapsed = Double(DispatchTime.now().uptimeNanoseconds - lastCommit.uptimeNanoseconds) / 1e9
+                if elapsed < commitSpacing { Thread.sleep(forTimeInterval: commitSpacing - elapsed) }
+            }
             let (position, full) = try apply(startingWith: entries, from: start, reader: &reader, writer: writer)
+            lastCommit = DispatchTime.now()
             if full {
                 // Under a backlog each commit writes tens of thousands of pages: copy them back now rather than let
                 // the log (and its index in memory) grow until the checkpointer catches up.
