@@ -373,6 +373,27 @@ public enum Schema {
                 CREATE INDEX alert_outbox_due ON alert_outbox(next_attempt_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
                 """)
         }
+        migrator.register("015_alert_condition_memory") { db in
+            try db.execute("""
+                -- Rules judged on earlier readings (rate of change, stuck value, counter going back, night flow) keep
+                -- what they need of them with their condition (`memory`, JSON: ReadingMemory): a row may now say 'normal'.
+                CREATE TABLE alert_conditions_new (
+                    asset_id TEXT NOT NULL,
+                    rule_id TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('normal', 'pending', 'active')),
+                    since INTEGER,
+                    clearing_since INTEGER,
+                    evaluated_at INTEGER NOT NULL,
+                    memory TEXT,
+                    CHECK (state = 'normal' OR since IS NOT NULL),
+                    PRIMARY KEY (asset_id, rule_id)
+                ) WITHOUT ROWID;
+                INSERT INTO alert_conditions_new (asset_id, rule_id, state, since, clearing_since, evaluated_at)
+                SELECT asset_id, rule_id, state, since, clearing_since, evaluated_at FROM alert_conditions;
+                DROP TABLE alert_conditions;
+                ALTER TABLE alert_conditions_new RENAME TO alert_conditions;
+                """)
+        }
         return migrator
     }
 

@@ -128,6 +128,43 @@ struct AlertRuleLoaderTests {
         #expect(byLine[6]?.contains("unknown kind 'lamp_off'") == true && byLine[6]?.contains("did you mean 'lamp_out'") == true)
     }
 
+    @Test("sensor and meter kinds: rate per period, stuck for a duration with a tolerance, a plausible range, counter rollback; their mistakes at their line")
+    func sensorKinds() throws {
+        let (set, issues, _) = try load("""
+            rules:
+              - {id: chute, name: Chute, kind: rate_of_change, metric: temperature, asset_types: [room], below: -10, per: 1h, clear_above: -2}
+              - {id: figee, name: Figée, kind: stuck, metric: temperature, asset_types: [room], for: 12h, tolerance: 0.05}
+              - {id: impossible, name: Impossible, kind: implausible, metric: co2, asset_types: [room], min: 250, max: 10000}
+              - {id: recul, name: Recul, kind: counter_rollback, metric: co2, asset_types: [room], tolerance: 0.5}
+              - {id: bad1, name: X, kind: stuck, metric: temperature, asset_types: [room]}
+              - {id: bad2, name: X, kind: implausible, metric: co2, asset_types: [room], above: 10000}
+              - {id: bad3, name: X, kind: implausible, metric: co2, asset_types: [room], min: 500, max: 400}
+              - {id: bad4, name: X, kind: threshold, metric: co2, asset_types: [room], above: 1, tolerance: 2}
+              - {id: bad5, name: X, kind: implausible, metric: co2, asset_types: [room]}
+              - {id: bad6, name: X, kind: counter_rollback, metric: co2, asset_types: [room], for: 1h}
+            overrides:
+              - {asset: ECOLE-CP, rule: figee, for: 24h}
+              - {asset: ECOLE-CP, rule: impossible, above: 5}
+            """)
+        #expect(set.rules.map(\.id) == ["chute", "figee", "impossible", "recul"])
+        let rate = set.rules[0]
+        #expect(rate.kind == .rateOfChange && rate.direction == .below && rate.level == -10 && rate.clearLevel == -2 && rate.ratePer == 3_600)
+        let stuck = set.rules[1]
+        #expect(stuck.kind == .stuck && stuck.duration == 43_200 && stuck.tolerance == 0.05 && stuck.clearDuration == 0)
+        #expect(set.rules[2].plausibleMin == 250 && set.rules[2].plausibleMax == 10_000)
+        #expect(set.rules[3].kind == .counterRollback && set.rules[3].tolerance == 0.5 && !set.rules[3].kind.resolvesByItself)
+        #expect(set.rules(for: assets[0]).first { $0.id == "figee" }?.duration == 86_400)
+        let byLine = Dictionary(grouping: issues, by: { $0.line ?? 0 }).mapValues { $0.map(\.message).joined(separator: " | ") }
+        #expect(byLine[6]?.contains("a stuck rule needs 'for'") == true)
+        #expect(byLine[7]?.contains("takes no 'above' (give the range with 'min' and 'max')") == true)
+        #expect(byLine[8]?.contains("'max' (400.0) must be above 'min' (500.0)") == true)
+        #expect(byLine[9]?.contains("'tolerance' only applies to kind stuck or counter_rollback") == true)
+        #expect(byLine[10]?.contains("needs 'min', 'max' or both") == true)
+        #expect(byLine[11]?.contains("a counter_rollback rule takes no 'for'") == true)
+        #expect(byLine[14]?.contains("has no level to override") == true)
+        #expect(set.overrides.count == 1)
+    }
+
     @Test("silence: its settings, their defaults, and a bad severity at its line")
     func silence() throws {
         let (set, issues, _) = try load("silence: {missed_reports: 4, fold_into_parent: false}\n")

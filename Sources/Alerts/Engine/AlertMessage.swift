@@ -7,12 +7,15 @@ enum AlertMessage {
     /// 1 500 ppm, depuis le 29/11/2026 14:05. »
     /// For the lighting kinds: « Point lumineux éteint la nuit — Place de la Mairie — point 1 (1 place de la Mairie) :
     /// 2 W de nuit pour 39 W nominaux (seuil 11,7 W), depuis le 12/01/2026 18:05. »
-    static func raised(_ rule: WatchedRule, asset: Asset?, value: Double, unit: String, since: Int64, timeZone: TimeZone) -> String {
+    /// For the kinds judged on earlier readings, `before` holds them: « Index du compteur en recul — Compteur mairie
+    /// (1 place de la Mairie) : 12 kWh après 45 210 kWh le 29/11/2026 14:05 (remise à zéro ou compteur remplacé ?). »
+    static func raised(_ rule: WatchedRule, asset: Asset?, value: Double, unit: String, since: Int64, before: ReadingMemory = ReadingMemory(),
+                       timeZone: TimeZone) -> String {
         var place = asset?.name ?? "actif inconnu"
         if let address = asset?.address { place += " (\(address))" }
         let definition = rule.definition
         let when = "depuis le \(AlertText.dateTime(since, timeZone: timeZone))."
-        let nominal = "pour \(number(rule.nominalPower ?? 0)) W nominaux (seuil \(number(rule.thresholdValue)) W)"
+        let nominal = "pour \(number(rule.nominalPower ?? 0)) W nominaux (seuil \(number(definition.level * (rule.nominalPower ?? 0))) W)"
         switch definition.kind {
         case .threshold:
             let comparison = definition.direction == .above ? "au-dessus du seuil" : "sous le seuil"
@@ -24,7 +27,47 @@ enum AlertMessage {
         case .litDuringSwitchOff:
             let window = definition.switchOff.map { " (\(clock($0.from))–\(clock($0.to)))" } ?? ""
             return "\(definition.name) — \(place) : \(number(value)) \(unit) pendant l'extinction nocturne\(window) \(nominal), \(when)"
+        case .rateOfChange:
+            let per = "\(unit)/\(span(definition.ratePer))"
+            let change = before.previous.map { previous -> String in
+                let rate = (value - previous.value) / (Double(max(1, since - previous.time)) / 1000 / Double(definition.ratePer))
+                return "\(signed(rate)) \(per) (de \(number(previous.value)) à \(number(value)) \(unit) depuis \(AlertText.dateTime(previous.time, timeZone: timeZone)))"
+            } ?? "\(number(value)) \(unit)"
+            let comparison = definition.direction == .above ? "au-dessus du seuil" : "sous le seuil"
+            return "\(definition.name) — \(place) : \(change), \(comparison) de \(signed(definition.level)) \(per), le \(AlertText.dateTime(since, timeZone: timeZone))."
+        case .stuck:
+            let tolerance = definition.tolerance > 0 ? " (à \(number(definition.tolerance)) \(unit) près)" : ""
+            return "\(definition.name) — \(place) : \(number(value)) \(unit) sans changement\(tolerance) depuis le "
+                + "\(AlertText.dateTime(since, timeZone: timeZone)), plus de \(AlertText.interval(definition.duration)) : capteur figé ?"
+        case .implausible:
+            let range = switch (definition.plausibleMin, definition.plausibleMax) {
+            case let (low?, high?): "hors de la plage possible \(number(low))–\(number(high)) \(unit)"
+            case let (low?, nil): "sous le minimum possible de \(number(low)) \(unit)"
+            case let (nil, high?): "au-dessus du maximum possible de \(number(high)) \(unit)"
+            case (nil, nil): "valeur impossible"
+            }
+            return "\(definition.name) — \(place) : \(number(value)) \(unit), \(range), depuis le "
+                + "\(AlertText.dateTime(since, timeZone: timeZone)) : capteur défaillant ?"
+        case .counterRollback:
+            let previous = before.previous.map { " après \(number($0.value)) \(unit) (relevé du \(AlertText.dateTime($0.time, timeZone: timeZone)))" } ?? ""
+            return "\(definition.name) — \(place) : index \(number(value)) \(unit)\(previous), le "
+                + "\(AlertText.dateTime(since, timeZone: timeZone)) : remise à zéro ou compteur remplacé ?"
         }
+    }
+
+    /// `h` for 3,600 s, `min` for 60 s, `j` for a day, otherwise `15 min` or `2 h`.
+    static func span(_ seconds: Int) -> String {
+        switch seconds {
+        case 3_600: "h"
+        case 60: "min"
+        case 86_400: "j"
+        default: AlertText.interval(seconds)
+        }
+    }
+
+    /// `+2,5` or `-10`: a change, always signed.
+    static func signed(_ value: Double) -> String {
+        value > 0 ? "+" + number(value) : number(value)
     }
 
     /// `05:00` from minutes after midnight.
@@ -36,6 +79,18 @@ enum AlertMessage {
     /// « Revenu à 1 150 ppm (sous 1 200 ppm) depuis le 29/11/2026 14:40. »
     static func cleared(_ rule: WatchedRule, value: Double, unit: String, since: Int64, timeZone: TimeZone) -> String {
         let definition = rule.definition
+        switch definition.kind {
+        case .stuck:
+            return "La valeur change de nouveau (\(number(value)) \(unit)) depuis le \(AlertText.dateTime(since, timeZone: timeZone))."
+        case .implausible:
+            return "Valeur de nouveau plausible (\(number(value)) \(unit)) depuis le \(AlertText.dateTime(since, timeZone: timeZone))."
+        case .rateOfChange:
+            let side = definition.direction == .above ? "sous" : "au-dessus de"
+            return "Variation revenue \(side) \(signed(definition.clearLevel)) \(unit)/\(span(definition.ratePer)) depuis le "
+                + "\(AlertText.dateTime(since, timeZone: timeZone))."
+        case .threshold, .lampOut, .dayBurner, .litDuringSwitchOff, .counterRollback:
+            break
+        }
         let side = definition.direction == .above ? "sous" : "au-dessus de"
         let level = definition.kind.isLighting ? definition.clearLevel * (rule.nominalPower ?? 0) : definition.clearLevel
         return "Revenu à \(number(value)) \(unit) (\(side) \(number(level)) \(unit)) depuis le \(AlertText.dateTime(since, timeZone: timeZone))."

@@ -46,37 +46,46 @@ public struct RuleBacktest {
             // Several devices of one asset may measure the metric: one time line.
             let readings = try queries.readings(asset: asset.id, metric: rule.metric, from: from, to: to, limit: .max)
                 .sorted { $0.time < $1.time }
-            // The readings the rule judges (a lamp in daylight is not judged by lamp_out), with their judged values.
-            let judged = readings.compactMap { reading in
-                watched.comparable(time: reading.time, value: reading.value, calendar: calendar).map { (reading.time, $0) }
-            }
-            return AssetResult(assetID: asset.id, readings: readings.count, episodes: Self.episodes(watched.threshold, judged))
+            return AssetResult(assetID: asset.id, readings: readings.count,
+                               episodes: Self.episodes(watched, readings.map { ($0.time, $0.value) }, calendar: calendar))
         }
     }
 
-    /// The episodes `threshold` raises over readings in time order.
-    static func episodes(_ threshold: ThresholdRule, _ readings: [(time: Int64, value: Double)]) -> [Episode] {
+    /// The episodes `rule` raises over readings in time order, as the evaluator would step through them (a lamp in
+    /// daylight is not judged by lamp_out; a counter's rollback needs the index before it). The peak is the
+    /// farthest judged value beyond the level (a rate, a share of nominal power); for the condition kinds (stuck,
+    /// implausible, rollback), the reading that raised it.
+    static func episodes(_ rule: WatchedRule, _ readings: [(time: Int64, value: Double)], calendar: Calendar) -> [Episode] {
+        let threshold = rule.threshold
+        let levelKind = ![.stuck, .implausible, .counterRollback].contains(rule.definition.kind)
         var state = ThresholdState.normal
+        var memory = ReadingMemory()
         var episodes: [Episode] = []
         var open: Episode?
         var lastTime: Int64?
         for (time, value) in readings {
             if let lastTime, time <= lastTime { continue }
             lastTime = time
-            let (next, transition) = threshold.step(state, time: time, value: value)
-            state = next
-            if var current = open {
-                current.peak = threshold.direction == .above ? max(current.peak, value) : min(current.peak, value)
+            let (step, remembered) = rule.step(state, time: time, value: value, memory: memory, calendar: calendar)
+            memory = remembered
+            guard let step else { continue }
+            state = step.state
+            if var current = open, levelKind {
+                current.peak = threshold.direction == .above ? max(current.peak, step.judged) : min(current.peak, step.judged)
                 open = current
             }
-            switch transition {
-            case .raised(let since, let at, let value)?:
-                open = Episode(since: since, raisedAt: at, clearedAt: nil, peak: value)
-            case .cleared(_, let at, _)?:
+            switch step.transition {
+            case .raised(let since, let at, _)?:
+                open = Episode(since: since, raisedAt: at, clearedAt: nil, peak: levelKind ? step.judged : value)
+            case .cleared(_, let at, _)? where rule.definition.kind.resolvesByItself:
                 if var current = open {
                     current.clearedAt = at
                     episodes.append(current)
                 }
+                open = nil
+            case .cleared?:
+                // Resolved by an agent only: the episode ends here for the back-test's count.
+                if let current = open { episodes.append(current) }
                 open = nil
             case nil:
                 break

@@ -19,7 +19,7 @@ public final class RuleEvaluator: ReadingObserver {
     private let channels: [String]
     private let didQueueNotifications: (@Sendable () -> Void)?
     /// Where each (asset, rule) stands, as this batch left it (loaded from the database on first use).
-    private var states: [ConditionKey: (state: ThresholdState, evaluatedAt: Int64?)] = [:]
+    private var states: [ConditionKey: (state: ThresholdState, evaluatedAt: Int64?, memory: ReadingMemory)] = [:]
     /// The alerts this batch opened or resolved, announced once it commits.
     private var announcements: [Alert] = []
 
@@ -82,30 +82,34 @@ public final class RuleEvaluator: ReadingObserver {
     }
 
     private func evaluate(_ reading: ObservedReading, _ rule: WatchedRule, store: AlertStore) throws {
-        guard let judged = rule.comparable(time: reading.time, value: reading.value, calendar: calendar) else { return }
         let key = ConditionKey(assetID: reading.assetID, ruleID: rule.definition.id)
-        let current = try states[key] ?? store.condition(assetID: key.assetID, ruleID: key.ruleID).map { ($0.state, $0.evaluatedAt) }
-            ?? (.normal, nil)
+        let current = try states[key] ?? store.condition(assetID: key.assetID, ruleID: key.ruleID).map { ($0.state, $0.evaluatedAt, $0.memory) }
+            ?? (.normal, nil, ReadingMemory())
         // Older than the newest evaluated: late, ignored. The same millisecond: a burst timed by its receipt, in order.
         if let evaluatedAt = current.evaluatedAt, reading.time < evaluatedAt { return }
-        let (next, transition) = rule.threshold.step(current.state, time: reading.time, value: judged)
-        states[key] = (next, reading.time)
-        if next != .normal || current.state != .normal {
-            try store.saveCondition(assetID: key.assetID, ruleID: key.ruleID, state: next, evaluatedAt: reading.time)
+        let (step, memory) = rule.step(current.state, time: reading.time, value: reading.value, memory: current.memory, calendar: calendar)
+        let next = step?.state ?? current.state
+        let remembers = rule.definition.kind.remembersReadings
+        guard step != nil || remembers else { return }
+        states[key] = (next, reading.time, memory)
+        if next != .normal || current.state != .normal || remembers {
+            try store.saveCondition(assetID: key.assetID, ruleID: key.ruleID, state: next, evaluatedAt: reading.time,
+                                    memory: remembers ? memory : ReadingMemory())
         }
-        switch transition {
+        switch step?.transition {
         case .raised(let since, let at, _)?:
             let cause = AlertCause(assetID: key.assetID, ruleID: key.ruleID, severity: rule.severity, metric: reading.metric,
-                                   since: since, raisedAt: at, value: reading.value, threshold: rule.thresholdValue,
-                                   message: AlertMessage.raised(rule, asset: assets[key.assetID], value: reading.value,
-                                                                unit: reading.unit, since: since, timeZone: timeZone))
+                                   since: since, raisedAt: at, value: reading.value,
+                                   threshold: rule.thresholdValue(value: reading.value, before: current.memory),
+                                   message: AlertMessage.raised(rule, asset: assets[key.assetID], value: reading.value, unit: reading.unit,
+                                                                since: since, before: current.memory, timeZone: timeZone))
             if let alert = try store.raise(cause) { announcements.append(alert) }
-        case .cleared(let since, let at, _)?:
+        case .cleared(let since, let at, _)? where rule.definition.kind.resolvesByItself:
             let comment = AlertMessage.cleared(rule, value: reading.value, unit: reading.unit, since: since, timeZone: timeZone)
             if let alert = try store.resolveCleared(assetID: key.assetID, ruleID: key.ruleID, at: at, comment: comment) {
                 announcements.append(alert)
             }
-        case nil:
+        case .cleared?, nil:
             break
         }
     }

@@ -30,11 +30,59 @@ struct WatchedRule {
                             nominalPower: nominal, coordinates: asset.coordinates ?? communeCoordinates), nil)
     }
 
-    /// The value the threshold judges for a reading, or nil when the rule does not judge it at that time (a lamp
-    /// in daylight for `lamp_out`): the condition then stays as it was.
-    func comparable(time: Int64, value: Double, calendar: Calendar) -> Double? {
+    /// One reading's effect on the condition: the new state, what changed, and what the rule remembers now.
+    struct Step {
+        var state: ThresholdState
+        var transition: ThresholdTransition?
+        var memory: ReadingMemory
+        /// The value the threshold judged (the rate, the share of nominal power, 1 or 0 for the condition kinds).
+        var judged: Double
+    }
+
+    /// Moves the condition on with a reading (the series' newest), or returns nil when the rule does not judge it at
+    /// that time (a lamp in daylight for `lamp_out`, the first index of a counter): the condition stays as it was,
+    /// but the memory moves on (`memory` of the returned step, or the reading itself for the kinds that remember).
+    func step(_ state: ThresholdState, time: Int64, value: Double, memory: ReadingMemory, calendar: Calendar) -> (Step?, ReadingMemory) {
+        let (judged, remembered) = judge(time: time, value: value, memory: memory, calendar: calendar)
+        guard let judged else { return (nil, remembered) }
+        var start = state
+        // A value stuck since the run's first reading: the duration counts from there, not from the second one.
+        if definition.kind == .stuck, state == .normal, threshold.isAbnormal(judged), let anchor = memory.anchor {
+            start = .pending(since: anchor.time)
+        }
+        let (next, transition) = threshold.step(start, time: time, value: judged)
+        return (Step(state: next, transition: transition, memory: remembered, judged: judged), remembered)
+    }
+
+    /// The value the threshold judges for a reading (1 or 0 for the condition kinds) and the memory after it.
+    func judge(time: Int64, value: Double, memory: ReadingMemory, calendar: Calendar) -> (Double?, ReadingMemory) {
+        let definition = definition
+        var next = memory
         switch definition.kind {
-        case .threshold:
+        case .rateOfChange:
+            next.previous = .init(time: time, value: value)
+            guard let previous = memory.previous, time > previous.time else { return (nil, next) }
+            return ((value - previous.value) / (Double(time - previous.time) / 1000 / Double(definition.ratePer)), next)
+        case .stuck:
+            if let anchor = memory.anchor, abs(value - anchor.value) <= definition.tolerance { return (1, next) }
+            next.anchor = .init(time: time, value: value)
+            return (0, next)
+        case .implausible:
+            let outside = definition.plausibleMin.map { value < $0 } == true || definition.plausibleMax.map { value > $0 } == true
+            return (outside ? 1 : 0, memory)
+        case .counterRollback:
+            next.previous = .init(time: time, value: value)
+            guard let previous = memory.previous else { return (nil, next) }
+            return (value < previous.value - definition.tolerance ? 1 : 0, next)
+        case .threshold, .lampOut, .dayBurner, .litDuringSwitchOff:
+            return (comparable(time: time, value: value, calendar: calendar), memory)
+        }
+    }
+
+    /// The value a level rule judges for a reading, or nil when the rule does not judge it at that time.
+    private func comparable(time: Int64, value: Double, calendar: Calendar) -> Double? {
+        switch definition.kind {
+        case .threshold, .rateOfChange, .stuck, .implausible, .counterRollback:
             return value
         case .lampOut, .dayBurner:
             guard let nominalPower, let coordinates else { return nil }
@@ -48,8 +96,24 @@ struct WatchedRule {
         }
     }
 
-    /// The level crossed, in the metric's unit (watts for the lighting kinds).
-    var thresholdValue: Double {
-        definition.kind.isLighting ? definition.level * (nominalPower ?? 0) : definition.level
+    /// The level crossed, in the metric's unit (watts for the lighting kinds, the unit per `per` for a rate): for
+    /// `implausible` the bound passed, for `counter_rollback` the index before, for `stuck` none.
+    func thresholdValue(value: Double, before memory: ReadingMemory) -> Double? {
+        switch definition.kind {
+        case .threshold, .rateOfChange: definition.level
+        case .lampOut, .dayBurner, .litDuringSwitchOff: definition.level * (nominalPower ?? 0)
+        case .implausible:
+            if let minimum = definition.plausibleMin, value < minimum { minimum } else { definition.plausibleMax }
+        case .counterRollback: memory.previous?.value
+        case .stuck: nil
+        }
+    }
+}
+
+extension WatchedRule {
+    /// A rule that needs nothing from its asset (not a lighting kind).
+    init(_ definition: AlertRuleDefinition) {
+        self.init(definition: definition, threshold: ThresholdRule(definition), severity: AlertSeverity(rawValue: definition.severity) ?? .warning,
+                  nominalPower: nil, coordinates: nil)
     }
 }

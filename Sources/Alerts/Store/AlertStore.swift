@@ -1,3 +1,4 @@
+import Foundation
 import SQLiteDB
 
 /// The alerts and the rule conditions between readings, in the gateway database (`alerts`, `alert_conditions`).
@@ -121,35 +122,45 @@ public struct AlertStore {
 
     // MARK: - Conditions between readings
 
-    /// Where (asset, rule) stands, and the time of the newest reading evaluated; nil when normal (or never seen).
-    public func condition(assetID: String, ruleID: String) throws -> (state: ThresholdState, evaluatedAt: Int64)? {
-        try db.cached("SELECT state, since, clearing_since, evaluated_at FROM alert_conditions WHERE asset_id = ? AND rule_id = ?")
+    /// Where (asset, rule) stands, the time of the newest reading evaluated and what the rule remembers; nil when
+    /// never seen (or normal with nothing to remember).
+    public func condition(assetID: String, ruleID: String) throws -> (state: ThresholdState, evaluatedAt: Int64, memory: ReadingMemory)? {
+        try db.cached("SELECT state, since, clearing_since, evaluated_at, memory FROM alert_conditions WHERE asset_id = ? AND rule_id = ?")
             .first([assetID, ruleID]) { row in
-                let state: ThresholdState = row.string(0) == "pending"
-                    ? .pending(since: row.int(1))
-                    : .active(since: row.int(1), clearingSince: row.optionalInt(2))
-                return (state, row.int(3))
+                let state: ThresholdState = switch row.string(0) {
+                case "pending": .pending(since: row.int(1))
+                case "active": .active(since: row.int(1), clearingSince: row.optionalInt(2))
+                default: .normal
+                }
+                // A memory that cannot be read (written by a later version) is started afresh, not fatal.
+                let memory = row.optionalString(4).flatMap { try? JSONDecoder().decode(ReadingMemory.self, from: Data($0.utf8)) }
+                return (state, row.int(3), memory ?? ReadingMemory())
             }
     }
 
-    /// Records where (asset, rule) stands after the reading at `evaluatedAt`; a normal state removes the row.
-    public func saveCondition(assetID: String, ruleID: String, state: ThresholdState, evaluatedAt: Int64) throws {
-        switch state {
-        case .normal:
-            try db.cached("DELETE FROM alert_conditions WHERE asset_id = ? AND rule_id = ?").execute([assetID, ruleID])
-        case .pending(let since):
-            try upsertCondition(assetID, ruleID, "pending", since, nil, evaluatedAt)
-        case .active(let since, let clearingSince):
-            try upsertCondition(assetID, ruleID, "active", since, clearingSince, evaluatedAt)
+    /// Records where (asset, rule) stands after the reading at `evaluatedAt`; a normal state with nothing to remember
+    /// removes the row.
+    public func saveCondition(assetID: String, ruleID: String, state: ThresholdState, evaluatedAt: Int64, memory: ReadingMemory = ReadingMemory()) throws {
+        let (name, since, clearingSince): (String, Int64?, Int64?) = switch state {
+        case .normal: ("normal", nil, nil)
+        case .pending(let since): ("pending", since, nil)
+        case .active(let since, let clearingSince): ("active", since, clearingSince)
         }
+        if state == .normal, memory.isEmpty {
+            try db.cached("DELETE FROM alert_conditions WHERE asset_id = ? AND rule_id = ?").execute([assetID, ruleID])
+            return
+        }
+        let json = memory.isEmpty ? nil : try String(decoding: Self.memoryEncoder.encode(memory), as: UTF8.self)
+        try db.cached("""
+            INSERT INTO alert_conditions (asset_id, rule_id, state, since, clearing_since, evaluated_at, memory) VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(asset_id, rule_id) DO UPDATE SET state = excluded.state, since = excluded.since,
+                clearing_since = excluded.clearing_since, evaluated_at = excluded.evaluated_at, memory = excluded.memory
+            """).execute([assetID, ruleID, name, since, clearingSince, evaluatedAt, json])
     }
 
-    private func upsertCondition(_ assetID: String, _ ruleID: String, _ state: String, _ since: Int64, _ clearingSince: Int64?,
-                                 _ evaluatedAt: Int64) throws {
-        try db.cached("""
-            INSERT INTO alert_conditions (asset_id, rule_id, state, since, clearing_since, evaluated_at) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT(asset_id, rule_id) DO UPDATE SET state = excluded.state, since = excluded.since,
-                clearing_since = excluded.clearing_since, evaluated_at = excluded.evaluated_at
-            """).execute([assetID, ruleID, state, since, clearingSince, evaluatedAt])
-    }
+    private static let memoryEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }()
 }

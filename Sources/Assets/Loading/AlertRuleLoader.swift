@@ -23,9 +23,17 @@ import Yams
 /// Street-lighting kinds compare a point's power with its nominal power (`nominal_power_w`) and the sun:
 /// `kind: lamp_out` (below `share` × nominal at night), `day_burner` (above it in daylight),
 /// `lit_during_switch_off` (above it within `switch_off: "23:00-05:00"`); `share` replaces `above`/`below`.
+///
+/// Sensor and meter kinds:
+/// ```yaml
+///   - {id: ecs-chute, kind: rate_of_change, metric: temperature, below: -10, per: 1h, …}   # change per hour
+///   - {id: sonde-figee, kind: stuck, metric: temperature, for: 12h, tolerance: 0.05, …}    # same value for 12 h
+///   - {id: co2-impossible, kind: implausible, metric: co2, min: 250, max: 10000, …}        # outside what a sensor measures
+///   - {id: index-recul, kind: counter_rollback, metric: energy, tolerance: 0.5, …}         # index going back
+/// ```
 enum AlertRuleLoader {
-    static let ruleKeys = ["id", "name", "metric", "kind", "share", "switch_off", "asset_types", "domains", "above", "below", "for",
-                           "clear_below", "clear_above", "clear_for", "severity", "source"]
+    static let ruleKeys = ["id", "name", "metric", "kind", "share", "switch_off", "per", "tolerance", "min", "max", "asset_types",
+                           "domains", "above", "below", "for", "clear_below", "clear_above", "clear_for", "severity", "source"]
     static let overrideKeys = ["asset", "rule", "enabled", "above", "below", "for", "clear_below", "clear_above", "clear_for"]
     static let severities = ["info", "warning", "critical"]
 
@@ -96,18 +104,46 @@ enum AlertRuleLoader {
                 return nil
             }
         }
-        let levels = kind.isLighting ? lightingLevel(entry, kind: kind, context: name) : level(entry, context: name)
+        let levels = switch kind {
+        case .threshold, .rateOfChange: level(entry, context: name)
+        case .lampOut, .dayBurner, .litDuringSwitchOff: lightingLevel(entry, kind: kind, context: name)
+        case .stuck, .implausible, .counterRollback: conditionLevel(entry, kind: kind, context: name)
+        }
         let switchOff = kind == .litDuringSwitchOff ? window(entry, "switch_off", context: name) : nil
-        if kind != .litDuringSwitchOff, entry.node("switch_off") != nil {
-            reader.log.add(reader.file, line: entry.line(of: "switch_off"), "\(name): 'switch_off' only applies to kind lit_during_switch_off")
+        let kindKeys: [(key: String, kinds: [AlertRuleDefinition.Kind])] = [
+            ("switch_off", [.litDuringSwitchOff]), ("per", [.rateOfChange]), ("tolerance", [.stuck, .counterRollback]),
+            ("min", [.implausible]), ("max", [.implausible]),
+        ]
+        var misplaced = false
+        for (key, kinds) in kindKeys where !kinds.contains(kind) && entry.node(key) != nil {
+            misplaced = true
+            reader.log.add(reader.file, line: entry.line(of: key),
+                           "\(name): '\(key)' only applies to kind \(kinds.map(\.rawValue).joined(separator: " or "))")
+        }
+        let ratePer = kind == .rateOfChange ? seconds(entry, "per") ?? 3_600 : 3_600
+        if ratePer <= 0 {
+            reader.log.add(reader.file, line: entry.line(of: "per"), "\(name): 'per' must be a positive duration such as 1h or 10m")
+        }
+        let tolerance = entry.number("tolerance", in: 0...1e12) ?? 0
+        let (minimum, maximum) = (entry.number("min"), entry.number("max"))
+        if kind == .implausible {
+            if minimum == nil, maximum == nil {
+                reader.log.add(reader.file, line: entry.line, "\(name) gives no range: an implausible rule needs 'min', 'max' or both")
+                return nil
+            }
+            if let minimum, let maximum, minimum >= maximum {
+                reader.log.add(reader.file, line: entry.line(of: "max"), "\(name): 'max' (\(maximum)) must be above 'min' (\(minimum))")
+                return nil
+            }
         }
         let severity = entry.text("severity") ?? "warning"
         if !severities.contains(severity) {
             reader.log.add(reader.file, line: entry.line(of: "severity"), Suggestions.unknown("severity", severity, in: name, expected: severities))
         }
-        guard let id, let title, let metric, let levels, severities.contains(severity),
+        guard let id, let title, let metric, let levels, severities.contains(severity), ratePer > 0, !misplaced,
               kind != .litDuringSwitchOff || switchOff != nil else { return nil }
-        return AlertRuleDefinition(id: id, name: title, metric: metric, kind: kind, switchOff: switchOff, assetTypes: types, domains: domains, direction: levels.direction,
+        return AlertRuleDefinition(id: id, name: title, metric: metric, kind: kind, switchOff: switchOff, ratePer: ratePer, tolerance: tolerance,
+                                   plausibleMin: minimum, plausibleMax: maximum, assetTypes: types, domains: domains, direction: levels.direction,
                                    level: levels.level, duration: levels.duration ?? 0, clearLevel: levels.clearLevel,
                                    clearDuration: levels.clearDuration, severity: severity, source: entry.text("source"),
                                    origin: "\(reader.file):\(entry.line ?? 0)")
@@ -178,6 +214,26 @@ enum AlertRuleLoader {
         return (kind == .lampOut ? .below : .above, share, seconds(entry, "for"), nil, seconds(entry, "clear_for"))
     }
 
+    /// The kinds that raise on a condition (`stuck`, `implausible`, `counter_rollback`) judge 1 (the condition holds)
+    /// or 0: their level is fixed, only `for` (and `clear_for` for implausible) is configured. A stuck rule needs `for`.
+    private static func conditionLevel(_ entry: YAMLMapping, kind: AlertRuleDefinition.Kind, context: String)
+        -> (direction: AlertRuleDefinition.Direction, level: Double, duration: Int?, clearLevel: Double?, clearDuration: Int?)? {
+        let refused = ["above", "below", "clear_above", "clear_below", "share"] + (kind == .implausible ? [] : ["clear_for"])
+            + (kind == .counterRollback ? ["for"] : [])
+        for key in refused where entry.node(key) != nil {
+            entry.reader.log.add(entry.reader.file, line: entry.line(of: key), "\(context): a \(kind.rawValue) rule takes no '\(key)'"
+                + (kind == .implausible ? " (give the range with 'min' and 'max')" : kind == .stuck ? " (give how long with 'for')" : ""))
+            return nil
+        }
+        let duration = seconds(entry, "for")
+        if kind == .stuck, (duration ?? 0) <= 0 {
+            entry.reader.log.add(entry.reader.file, line: entry.line(of: "for") ?? entry.line,
+                                 "\(context): a stuck rule needs 'for', how long the value must not change (e.g. for: 12h)")
+            return nil
+        }
+        return (.above, 0.5, duration, 0.5, kind == .implausible ? seconds(entry, "clear_for") ?? 0 : 0)
+    }
+
     /// `"23:00-05:00"`: a daily window in local time.
     private static func window(_ entry: YAMLMapping, _ key: String, context: String) -> AlertRuleDefinition.DailyWindow? {
         guard let text = entry.text(key, required: true, hint: "the switch-off hours, e.g. switch_off: \"23:00-05:00\"") else { return nil }
@@ -221,6 +277,13 @@ enum AlertRuleLoader {
             return nil
         }
         let context = "override of '\(ruleID)' for '\(assetID)'"
+        if [.stuck, .implausible, .counterRollback].contains(rule.kind) {
+            for key in ["above", "below", "clear_above", "clear_below"] where entry.node(key) != nil {
+                reader.log.add(reader.file, line: entry.line(of: key), "\(context): a \(rule.kind.rawValue) rule has no level to override; "
+                    + "change 'for', or disable it with 'enabled: false'")
+                return nil
+            }
+        }
         guard let levels = level(entry, context: context, required: false, direction: rule.direction) else { return nil }
         return AlertRuleOverride(assetID: assetID, ruleID: ruleID, enabled: entry.boolean("enabled") ?? true,
                                  level: levels.level.isNaN ? nil : levels.level, duration: levels.duration,

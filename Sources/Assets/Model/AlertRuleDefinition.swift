@@ -1,4 +1,4 @@
-/// A threshold rule as the commune configures it (`alerts:` files): which assets it watches, the level, how long,
+/// An alert rule as the commune configures it (`alerts:` files): which assets it watches, the level, how long,
 /// how it clears, and how the agents are told.
 public struct AlertRuleDefinition: Sendable, Equatable {
     public enum Direction: String, Sendable, CaseIterable {
@@ -16,9 +16,23 @@ public struct AlertRuleDefinition: Sendable, Equatable {
         case dayBurner = "day_burner"
         /// A point drawing more than `level` × nominal during the commune's switch-off hours (`switchOff`).
         case litDuringSwitchOff = "lit_during_switch_off"
+        /// The change since the previous reading, per `ratePer` seconds, against `level` (a radiator's water cooling
+        /// 10 °C in an hour: the boiler stopped).
+        case rateOfChange = "rate_of_change"
+        /// The same value (within `tolerance`) for `duration`: a frozen sensor or a stuck index.
+        case stuck
+        /// A value no sensor of this metric can measure (outside `plausibleMin`…`plausibleMax`): a faulty sensor.
+        case implausible
+        /// A counter's index going back (more than `tolerance`): a reset or a replaced meter. Raised at once, and
+        /// resolved by an agent only (the next readings are normal again, but someone must check the meter).
+        case counterRollback = "counter_rollback"
 
         /// True for the kinds judged against nominal power: their `level` is a share of it.
-        public var isLighting: Bool { self != .threshold }
+        public var isLighting: Bool { self == .lampOut || self == .dayBurner || self == .litDuringSwitchOff }
+        /// True for the kinds judged against the series' previous readings (kept with the rule's condition).
+        public var remembersReadings: Bool { self == .rateOfChange || self == .stuck || self == .counterRollback }
+        /// False when only an agent resolves the alert: the condition returning to normal does not.
+        public var resolvesByItself: Bool { self != .counterRollback }
     }
 
     /// A daily window in the commune's local time, in minutes after midnight (it may wrap past midnight).
@@ -45,6 +59,14 @@ public struct AlertRuleDefinition: Sendable, Equatable {
     public var kind: Kind
     /// `lit_during_switch_off`: the commune's switch-off hours (extinction nocturne).
     public var switchOff: DailyWindow?
+    /// `rate_of_change`: the period the change is expressed per, in seconds (3,600: per hour).
+    public var ratePer: Int
+    /// `stuck`: the largest difference still counted as the same value; `counter_rollback`: the largest decrease
+    /// ignored (a meter's rounding).
+    public var tolerance: Double
+    /// `implausible`: the range a sensor of this metric can measure.
+    public var plausibleMin: Double?
+    public var plausibleMax: Double?
     /// Asset types and domains it applies to; an asset matches when it has one of the types or is in one of the
     /// domains (an empty list matches nothing on that side; both empty is refused by the loader).
     public var assetTypes: [AssetType]
@@ -64,6 +86,7 @@ public struct AlertRuleDefinition: Sendable, Equatable {
     public var origin: String
 
     public init(id: String, name: String, metric: String, kind: Kind = .threshold, switchOff: DailyWindow? = nil,
+                ratePer: Int = 3_600, tolerance: Double = 0, plausibleMin: Double? = nil, plausibleMax: Double? = nil,
                 assetTypes: [AssetType] = [], domains: [Domain] = [],
                 direction: Direction, level: Double, duration: Int = 0, clearLevel: Double? = nil, clearDuration: Int? = nil,
                 severity: String = "warning", source: String? = nil, origin: String = "") {
@@ -72,6 +95,10 @@ public struct AlertRuleDefinition: Sendable, Equatable {
         self.metric = metric
         self.kind = kind
         self.switchOff = switchOff
+        self.ratePer = ratePer
+        self.tolerance = tolerance
+        self.plausibleMin = plausibleMin
+        self.plausibleMax = plausibleMax
         self.assetTypes = assetTypes
         self.domains = domains
         self.direction = direction

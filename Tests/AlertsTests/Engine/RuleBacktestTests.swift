@@ -11,9 +11,10 @@ struct RuleBacktestTests {
 
     @Test("episodes: when each began, was raised and cleared, and its peak; an episode still on at the end is kept")
     func episodes() {
-        let rule = ThresholdRule(direction: .above, level: 1_500, duration: 10 * minute, clearLevel: 1_200, clearDuration: 0)
+        let rule = AlertRuleDefinition(id: "co2", name: "CO₂", metric: "co2", assetTypes: [.room], direction: .above, level: 1_500,
+                                       duration: 600, clearLevel: 1_200, clearDuration: 0)
         let readings: [(Int64, Double)] = [(0, 1_600), (10, 1_900), (20, 1_700), (30, 1_100), (40, 1_600), (45, 1_550), (50, 1_800)]
-        let episodes = RuleBacktest.episodes(rule, readings.map { (start + $0.0 * minute, $0.1) })
+        let episodes = RuleBacktest.episodes(WatchedRule(rule), readings.map { (start + $0.0 * minute, $0.1) }, calendar: Calendar(identifier: .gregorian))
         #expect(episodes == [
             RuleBacktest.Episode(since: start, raisedAt: start + 10 * minute, clearedAt: start + 30 * minute, peak: 1_900),
             RuleBacktest.Episode(since: start + 40 * minute, raisedAt: start + 50 * minute, clearedAt: nil, peak: 1_800),
