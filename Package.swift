@@ -38,7 +38,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Alert rules (for now: devices silent for longer than their own profile's reporting interval).
-        .target(name: "Alerts", dependencies: ["Assets", "Storage", "SQLiteDB"]),
+        .target(name: "Alerts", dependencies: ["Assets", "Storage", "SQLiteDB", "MQTT", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "pmc-gateway", dependencies: [
             "Ingest", "Assets", "Storage", "Alerts",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -36,6 +36,9 @@ public final class MQTTClient: @unchecked Sendable {
     private var established = false
     // libmosquitto's error log lines while connecting (OpenSSL's reasons); guarded by `state`.
     private var libraryErrors: [String] = []
+    // Message ids the broker has acknowledged (PUBACK) and `publish` has not collected yet; guarded by `published`.
+    private let published = NSCondition()
+    private var acknowledgedIDs: Set<Int32> = []
 
     private static let libraryInit: Void = { mosquitto_lib_init() }()
 
@@ -77,6 +80,10 @@ public final class MQTTClient: @unchecked Sendable {
             guard let userdata else { return }
             Unmanaged<MQTTClient>.fromOpaque(userdata).takeUnretainedValue().didDisconnect(rc)
         }
+        mosquitto_publish_callback_set(mosq) { _, userdata, mid in
+            guard let userdata else { return }
+            Unmanaged<MQTTClient>.fromOpaque(userdata).takeUnretainedValue().didPublish(mid)
+        }
         mosquitto_message_callback_set(mosq) { _, userdata, message in
             guard let userdata, let message else { return }
             Unmanaged<MQTTClient>.fromOpaque(userdata).takeUnretainedValue().didReceive(message.pointee)
@@ -114,6 +121,33 @@ public final class MQTTClient: @unchecked Sendable {
         let thread = Thread { [self] in runLoop(socketOpen: connected) }
         thread.name = "mqtt-network"
         thread.start()
+    }
+
+    /// Publishes at QoS 1 and waits until the broker has acknowledged the message (PUBACK), at most `timeout`.
+    /// Throws when not connected or not acknowledged in time: the caller retries (libmosquitto also resends an
+    /// unacknowledged message itself after a reconnection, so a retry may deliver it twice — at least once).
+    public func publish(topic: String, payload: [UInt8], retain: Bool, timeout: TimeInterval) throws {
+        guard let handle else { throw MQTTError(operation: "publish", code: -1, detail: "no client") }
+        var mid: Int32 = 0
+        let rc = payload.withUnsafeBytes { bytes in
+            mosquitto_publish(handle, &mid, topic, Int32(bytes.count), bytes.baseAddress, 1, retain)
+        }
+        guard rc == MOSQ_ERR_SUCCESS.rawValue else { throw MQTTError(operation: "publish to \(topic)", code: rc, detail: describe(rc)) }
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        let acknowledged = published.withLock {
+            while !acknowledgedIDs.contains(mid), published.wait(until: deadline) {}
+            return acknowledgedIDs.remove(mid) != nil
+        }
+        guard acknowledged else {
+            throw MQTTError(operation: "publish to \(topic)", code: MOSQ_ERR_TIMEOUT.rawValue, detail: "no PUBACK from the broker within \(timeout) s")
+        }
+    }
+
+    private func didPublish(_ mid: Int32) {
+        published.withLock {
+            acknowledgedIDs.insert(mid)
+            published.broadcast()
+        }
     }
 
     /// Disconnects cleanly and stops the network thread. Messages not yet handled stay with the broker.

@@ -394,6 +394,30 @@ public enum Schema {
                 ALTER TABLE alert_conditions_new RENAME TO alert_conditions;
                 """)
         }
+        migrator.register("016_alert_escalation") { db in
+            try db.execute("""
+                -- When an open alert was escalated (nobody acknowledged it in time); the outbox gains that event.
+                ALTER TABLE alerts ADD COLUMN escalated_at INTEGER;
+                CREATE TABLE alert_outbox_new (
+                    id INTEGER PRIMARY KEY,
+                    alert_id INTEGER NOT NULL REFERENCES alerts(id),
+                    event TEXT NOT NULL CHECK (event IN ('opened', 'acknowledged', 'resolved', 'escalated')),
+                    channel TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at INTEGER NOT NULL,
+                    delivered_at INTEGER,
+                    failed_at INTEGER,
+                    last_error TEXT
+                );
+                INSERT INTO alert_outbox_new SELECT id, alert_id, event, channel, created_at, attempts, next_attempt_at, delivered_at,
+                    failed_at, last_error FROM alert_outbox;
+                DROP TABLE alert_outbox;
+                ALTER TABLE alert_outbox_new RENAME TO alert_outbox;
+                CREATE INDEX alert_outbox_due ON alert_outbox(next_attempt_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
+                CREATE INDEX alerts_unacknowledged ON alerts(raised_at) WHERE state = 'open' AND escalated_at IS NULL;
+                """)
+        }
         return migrator
     }
 

@@ -157,7 +157,7 @@ struct AlertsCommand: AsyncParsableCommand {
         do {
             // The change and its notifications (sent by the running gateway) in one transaction.
             let db = try Schema.open(path: config.storage.database)
-            return try db.transaction { try action(AlertStore(connection: db, channels: config.webhooks.map(\.name))) }
+            return try db.transaction { try action(AlertStore(connection: db, channels: config.notificationChannels)) }
         } catch let error as AlertActionError {
             throw ValidationError(error.description)
         }

@@ -29,8 +29,19 @@ struct RunCommand: AsyncParsableCommand {
         if !rules.rules.isEmpty || rules.silence != nil {
             logger.info("alert rules loaded", metadata: ["rules": "\(rules.rules.count)", "overrides": "\(rules.overrides.count)"])
         }
-        let channels: [any NotificationChannel] = config.webhooks.compactMap { webhook in
+        var channels: [any NotificationChannel] = config.webhooks.compactMap { webhook in
             URL(string: webhook.url).map { WebhookChannel(name: webhook.name, url: $0, timeout: TimeInterval(webhook.timeout)) }
+        }
+        // Alerts on the broker: a connection of its own (the ingest session is not shared), same settings.
+        let mqttChannel = try config.mqttAlerts.map { settings in
+            var options = try IngestService.clientOptions(config.mqtt)
+            options.clientID += "-alertes"
+            return try MQTTAlertChannel(name: settings.name, topic: settings.topic, options: options,
+                                        timeout: TimeInterval(settings.timeout), logger: Logger(label: "pmc.alerts.mqtt"))
+        }
+        if let mqttChannel {
+            try mqttChannel.start()
+            channels.append(mqttChannel)
         }
         let notifier = AlertNotifier(databasePath: config.storage.database, channels: channels, commune: config.commune.name,
                                      logger: Logger(label: "pmc.alerts"))
@@ -48,13 +59,18 @@ struct RunCommand: AsyncParsableCommand {
             services: [.init(service: ingest, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
-        // Time-driven rules (silence) check at least every 30 s, and twice per shortest reporting interval.
-        let scheduler = rules.silence.map { silence in
-            let shortest = profiles.values.map(\.reportingInterval).filter { $0 > 0 }.min() ?? 60
-            return AlertScheduler(databasePath: config.storage.database,
-                                  silence: SilenceMonitor(rule: silence, assets: assets, profiles: profiles, timeZone: timeZone),
-                                  channels: channelNames, interval: min(30, max(1, Double(shortest) / 2)),
-                                  logger: Logger(label: "pmc.alerts"), didQueueNotifications: { notifier.wake() })
+        // Time-driven rules (silence, escalation) check at least every 30 s, and twice per shortest reporting interval
+        // or escalation delay.
+        let escalation = EscalationMonitor(rules: rules)
+        var scheduler: AlertScheduler?
+        if rules.silence != nil || !escalation.isEmpty {
+            let shortestReport = rules.silence == nil ? nil : profiles.values.map(\.reportingInterval).filter { $0 > 0 }.min() ?? 60
+            let shortest = [shortestReport, escalation.shortestDelay].compactMap { $0 }.min() ?? 60
+            scheduler = AlertScheduler(databasePath: config.storage.database,
+                                       silence: rules.silence.map { SilenceMonitor(rule: $0, assets: assets, profiles: profiles, timeZone: timeZone) },
+                                       escalation: escalation.isEmpty ? nil : escalation, channels: channelNames,
+                                       interval: min(30, max(1, Double(shortest) / 2)), logger: Logger(label: "pmc.alerts"),
+                                       didQueueNotifications: { notifier.wake() })
         }
         // Changes made by agents (`alerts ack`/`resolve`) are queued too: the notifier runs whatever the rules.
         if !channels.isEmpty { notifier.start() }
@@ -62,6 +78,7 @@ struct RunCommand: AsyncParsableCommand {
         defer {
             scheduler?.stop()
             if !channels.isEmpty { notifier.stop() }
+            mqttChannel?.stop()
         }
         try await group.run()
     }

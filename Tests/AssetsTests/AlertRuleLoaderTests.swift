@@ -121,7 +121,7 @@ struct AlertRuleLoaderTests {
             """)
         #expect(set.rules.map(\.id) == ["out", "off"])
         #expect(set.rules[0].kind == .lampOut && set.rules[0].direction == .below && set.rules[0].level == 0.3 && set.rules[0].duration == 1_800)
-        #expect(set.rules[1].switchOff == AlertRuleDefinition.DailyWindow(from: 23 * 60, to: 5 * 60 + 30))
+        #expect(set.rules[1].window == AlertRuleDefinition.DailyWindow(from: 23 * 60, to: 5 * 60 + 30))
         let byLine = Dictionary(grouping: issues, by: { $0.line ?? 0 }).mapValues { $0.map(\.message).joined(separator: " | ") }
         #expect(byLine[4]?.contains("give 'share'") == true)
         #expect(byLine[5]?.contains("must be two local times") == true)
@@ -163,6 +163,73 @@ struct AlertRuleLoaderTests {
         #expect(byLine[11]?.contains("a counter_rollback rule takes no 'for'") == true)
         #expect(byLine[14]?.contains("has no level to override") == true)
         #expect(set.overrides.count == 1)
+    }
+
+    @Test("night flow (default window 02:00-04:00 and 2 nights) and a threshold relative to an asset attribute")
+    func nightFlowAndRelativeThreshold() throws {
+        let (set, issues, _) = try load("""
+            rules:
+              - {id: fuite, name: Fuite, kind: night_flow, metric: co2, asset_types: [room], above: 20, clear_below: 10}
+              - {id: fuite3, name: Fuite, kind: night_flow, metric: co2, asset_types: [room], above: 20, window: "01:00-05:00", nights: 3}
+              - {id: linky, name: Linky, metric: co2, asset_types: [room], above: 0.95, of: subscribed_power_kva}
+              - {id: bad1, name: X, kind: night_flow, metric: co2, asset_types: [room], below: 20}
+              - {id: bad2, name: X, kind: night_flow, metric: co2, asset_types: [room], above: 20, nights: 0}
+              - {id: bad3, name: X, kind: stuck, metric: co2, asset_types: [room], for: 1h, of: nominal_power_w}
+            """)
+        #expect(set.rules.map(\.id) == ["fuite", "fuite3", "linky"])
+        #expect(set.rules[0].window == .init(from: 120, to: 240) && set.rules[0].nights == 2 && set.rules[0].clearLevel == 10)
+        #expect(set.rules[1].window == .init(from: 60, to: 300) && set.rules[1].nights == 3)
+        #expect(set.rules[2].relativeTo == "subscribed_power_kva" && set.rules[2].level == 0.95)
+        let byLine = Dictionary(grouping: issues, by: { $0.line ?? 0 }).mapValues { $0.map(\.message).joined(separator: " | ") }
+        #expect(byLine[5]?.contains("says 'below' but the rule is 'above'") == true)
+        #expect(byLine[6]?.contains("nights") == true)
+        #expect(byLine[7]?.contains("'of' only applies to kind threshold") == true)
+    }
+
+    @Test("calendars (weekly hours, closures by range or date) and schedule keys (occupancy, unoccupied_for, days, hours); mistakes at their line")
+    func calendarsAndSchedules() throws {
+        let building = Asset(id: "ECOLE", name: "École", type: .building, domain: .batiments, attributes: ["calendar": .text("ecole")])
+        let strayed = Asset(id: "GYM", name: "Gymnase", type: .building, domain: .equipementsSportifs, attributes: ["calendar": .text("ecol")])
+        let folder = try TestSupport.folder(["alerts.yaml": """
+            rules:
+              - {id: occ, name: O, metric: temperature, asset_types: [room], occupancy: occupied, above: 19}
+              - {id: we, name: W, metric: temperature, asset_types: [room], occupancy: unoccupied, unoccupied_for: 24h-48h, above: 16}
+              - {id: long, name: L, metric: temperature, asset_types: [room], occupancy: unoccupied, unoccupied_for: 48h+, above: 8}
+              - {id: hrs, name: H, metric: co2, asset_types: [room], days: [mon, tue, wed, thu, fri], hours: "08:00-18:00", above: 1500}
+              - {id: bad1, name: X, metric: temperature, asset_types: [room], occupancy: occupied, unoccupied_for: 24h, above: 19}
+              - {id: bad2, name: X, metric: temperature, asset_types: [room], occupancy: empty, above: 19}
+              - {id: bad3, name: X, metric: co2, asset_types: [room], days: [lundi], above: 1500}
+              - {id: bad4, name: X, metric: temperature, asset_types: [room], occupancy: unoccupied, unoccupied_for: 48h-24h, above: 8}
+            calendars:
+              - id: ecole
+                hours: {mon: "08:20-11:50, 13:30-16:30", wed: "08:20-11:50"}
+                closed:
+                  - {from: 2026-12-19, to: 2027-01-03, reason: "Vacances de Noël"}
+                  - {date: 2026-11-11}
+              - id: bad
+                hours: {mon: "16:30-08:20", tue: "08:00-12:00, 11:00-13:00"}
+                closed:
+                  - {from: 2027-01-03, to: 2026-12-19}
+            """])
+        let log = IssueLog()
+        let set = AlertRuleLoader.read(paths: [folder + "/alerts.yaml"], assets: assets + [building, strayed], metrics: metrics, log: log)
+        #expect(set.rules.map(\.id) == ["occ", "we", "long", "hrs"])
+        #expect(set.rules[0].schedule == RuleSchedule(occupancy: .occupied))
+        #expect(set.rules[1].schedule == RuleSchedule(occupancy: .unoccupied(atLeast: 86_400, lessThan: 172_800)))
+        #expect(set.rules[2].schedule == RuleSchedule(occupancy: .unoccupied(atLeast: 172_800, lessThan: nil)))
+        #expect(set.rules[3].schedule == RuleSchedule(days: [1, 2, 3, 4, 5], hours: .init(from: 480, to: 1_080)))
+        let ecole = try #require(set.calendars["ecole"])
+        #expect(ecole.hours[1] == [.init(from: 500, to: 710), .init(from: 810, to: 990)] && ecole.hours[3] == [.init(from: 500, to: 710)])
+        #expect(ecole.closures == [.init(from: 2026_12_19, to: 2027_01_03, reason: "Vacances de Noël"), .init(from: 2026_11_11, to: 2026_11_11)])
+        #expect(set.calendars["bad"] == nil)
+        let byLine = Dictionary(grouping: log.issues, by: { $0.line ?? 0 }).mapValues { $0.map(\.message).joined(separator: " | ") }
+        #expect(byLine[6]?.contains("'unoccupied_for' goes with 'occupancy: unoccupied'") == true)
+        #expect(byLine[7]?.contains("unknown occupancy 'empty'") == true)
+        #expect(byLine[8]?.contains("unknown day 'lundi'") == true)
+        #expect(byLine[9]?.contains("must be a span such as") == true)
+        #expect(byLine[17]?.contains("'mon' must list times") == true && byLine[17]?.contains("'tue' must list times") == true)
+        #expect(byLine[19]?.contains("'from' first") == true)
+        #expect(byLine[0]?.contains("unknown calendar 'ecol'") == true && byLine[0]?.contains("did you mean 'ecole'") == true)
     }
 
     @Test("silence: its settings, their defaults, and a bad severity at its line")

@@ -99,6 +99,27 @@ struct ConfigLoaderTests {
         #expect(issues.last?.message.contains("already named 'b'") == true)
     }
 
+    @Test("The MQTT alert channel: its topic prefix, name and timeout, in the list of channels; a wildcard topic is refused at its line")
+    func mqttAlerts() throws {
+        let good = try TestSupport.folder(["gw.yaml": TestSupport.baseConfig + """
+            notifications:
+              webhooks:
+                - {name: astreinte, url: "https://tickets.mairie.example/hooks/pmc"}
+              mqtt: {name: supervision, topic: "communes/saint-exemple/alertes"}
+            """])
+        let config = try ConfigLoader.load(path: "\(good)/gw.yaml", formats: TestSupport.formats)
+        #expect(config.mqttAlerts == MQTTAlertSettings(name: "supervision", topic: "communes/saint-exemple/alertes", timeout: 10))
+        #expect(config.notificationChannels == ["astreinte", "supervision"])
+        let bad = try TestSupport.folder(["gw.yaml": TestSupport.baseConfig + """
+            notifications:
+              mqtt:
+                topic: "communes/+/alertes"
+            """])
+        let issues = TestSupport.issues { try ConfigLoader.load(path: "\(bad)/gw.yaml", formats: TestSupport.formats) }
+        #expect(issues.map(\.line) == [7])
+        #expect(issues.first?.message.contains("must be a plain topic prefix") == true)
+    }
+
     @Test("Unknown formats and options are reported at their lines, with suggestions")
     func unknownFormatsAndOptions() throws {
         let folder = try TestSupport.folder(["gw.yaml": """

@@ -152,6 +152,90 @@ struct AlertsEndToEndTests {
     }
 }
 
+/// Escalation through the running gateway: nobody acknowledges, the webhook is told again.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct EscalationEndToEndTests {
+    @Test("an alert nobody acknowledges within escalate_after (2 s) is POSTed again as 'escalated', once; the log says it in French")
+    func escalatesUnacknowledged() throws {
+        let receiver = try WebhookReceiver(directory: NSTemporaryDirectory() + "pmc-webhook-\(UUID().uuidString.prefix(8))")
+        let tests = AlertsEndToEndTests()
+        let fixture = try GatewayFixture(name: "alerts-escalation", subscriptions: TestProfiles.subscriptions, inventory: TestProfiles.inventory(),
+                                         profiles: TestProfiles.all, alerts: AlertsEndToEndTests.rules + "\n    escalate_after: 2s\n",
+                                         extraConfig: """
+                                            notifications:
+                                              webhooks:
+                                                - {name: astreinte, url: "\(receiver.url)", timeout: 5}
+                                            """)
+        try fixture.startGateway()
+        let publisher = try TestPublisher(port: fixture.broker.port)
+        for (minute, value) in [(0, 1_600), (10, 1_650)] {
+            try publisher.publish(AlertsEndToEndTests.topic, tests.uplink(minute: minute, co2: value))
+        }
+        try publisher.waitForAcknowledgements(2)
+        try eventually(timeout: 30, "opened then escalated") { receiver.received.count == 2 }
+        let events = receiver.received.compactMap { ($0["body"] as? [String: Any])?["event"] as? String }
+        #expect(events == ["opened", "escalated"])
+        let escalated = try #require(receiver.received.last?["body"] as? [String: Any])
+        #expect(escalated["state"] as? String == "open" && escalated["escalated_at"] is String)
+        #expect(fixture.gatewayLog.contains("alerte non prise en charge depuis"))
+        Thread.sleep(forTimeInterval: 3)
+        #expect(receiver.received.count == 2)   // once
+        try fixture.stopGateway()
+    }
+}
+
+/// The MQTT channel, read by the commune's other tools with `mosquitto_sub` on the same broker.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct MQTTAlertChannelEndToEndTests {
+    /// The retained messages under `filter`, as `topic payload` lines (`mosquitto_sub --retained-only`).
+    func retained(_ port: Int, _ filter: String) throws -> [String] {
+        let log = NSTemporaryDirectory() + "pmc-sub-\(UUID().uuidString.prefix(8)).out"
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let process = try ChildProcess(executable: "/usr/bin/mosquitto_sub",
+                                       arguments: ["-h", "127.0.0.1", "-p", "\(port)", "-t", filter, "-v", "--retained-only", "-W", "2"], logPath: log)
+        guard process.waitForExit(timeout: 15) != nil else { throw TestFailure("mosquitto_sub did not finish") }
+        let prefix = filter.replacingOccurrences(of: "#", with: "")
+        return process.log.split(separator: "\n").map(String.init).filter { $0.hasPrefix(prefix) }
+    }
+
+    @Test("an open alert is retained on communes/testville/alertes/ASSET/RULE as JSON in French; acknowledged, it is updated; resolved, the retained message is cleared")
+    func retainedCurrentState() throws {
+        let tests = AlertsEndToEndTests()
+        let (fixture, publisher) = try tests.startedGateway("alerts-mqtt", extraConfig: """
+            notifications:
+              mqtt: {name: supervision, topic: "communes/testville/alertes"}
+            """)
+        let port = fixture.broker.port
+        for (minute, value) in [(0, 1_600), (10, 1_650)] {
+            try publisher.publish(AlertsEndToEndTests.topic, tests.uplink(minute: minute, co2: value))
+        }
+        try publisher.waitForAcknowledgements(2)
+        try eventually(timeout: 30, "the opening delivered") {
+            fixture.count("SELECT count(*) FROM alert_outbox WHERE channel = 'supervision' AND delivered_at IS NOT NULL") == 1
+        }
+        var lines = try retained(port, "communes/testville/alertes/#")
+        #expect(lines.count == 1)
+        let line = try #require(lines.first)
+        #expect(line.hasPrefix("communes/testville/alertes/ECOLE-CLASSE-1/co2-ventilation {"))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(line[line.firstIndex(of: "{")!...].utf8)) as? [String: Any])
+        #expect(json["state"] as? String == "open" && json["value"] as? Double == 1_650 && json["commune"] as? String == "Testville")
+        #expect((json["message"] as? String)?.contains("au-dessus du seuil de 1\u{202F}500 ppm") == true)
+
+        let id = try #require(json["id"] as? Int)
+        _ = try fixture.cli(["alerts", "ack", "\(id)", "--by", "Martine", "--config", fixture.configPath])
+        try eventually(timeout: 20, "the acknowledgement retained") {
+            (try? retained(port, "communes/testville/alertes/#"))?.first?.contains(#""state":"acknowledged""#) == true
+        }
+        _ = try fixture.cli(["alerts", "resolve", "\(id)", "--by", "Martine", "--comment", "VMC réparée", "--config", fixture.configPath])
+        try eventually(timeout: 20, "the resolution delivered") {
+            fixture.count("SELECT count(*) FROM alert_outbox WHERE channel = 'supervision' AND delivered_at IS NOT NULL") == 3
+        }
+        lines = try retained(port, "communes/testville/alertes/#")
+        #expect(lines.isEmpty, "\(lines)")
+        try fixture.stopGateway()
+    }
+}
+
 /// Silence is time-driven: devices that stop reporting, judged on their own interval, folded at their cabinet.
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct SilenceEndToEndTests {

@@ -17,6 +17,12 @@ enum AlertMessage {
         let when = "depuis le \(AlertText.dateTime(since, timeZone: timeZone))."
         let nominal = "pour \(number(rule.nominalPower ?? 0)) W nominaux (seuil \(number(definition.level * (rule.nominalPower ?? 0))) W)"
         switch definition.kind {
+        case .threshold where definition.relativeTo != nil:
+            let reference = rule.nominalPower ?? 0
+            let share = reference > 0 ? value / reference : 0
+            let of = definition.relativeTo.map { Self.attributeNames[$0] ?? $0 } ?? ""
+            return "\(definition.name) — \(place) : \(number(value)) \(unit), soit \(percent(share)) de \(of) (\(number(reference)) \(unit)), "
+                + "seuil \(percent(definition.level)), \(when)"
         case .threshold:
             let comparison = definition.direction == .above ? "au-dessus du seuil" : "sous le seuil"
             return "\(definition.name) — \(place) : \(number(value)) \(unit), \(comparison) de \(number(definition.level)) \(unit), \(when)"
@@ -25,7 +31,7 @@ enum AlertMessage {
         case .dayBurner:
             return "\(definition.name) — \(place) : \(number(value)) \(unit) en plein jour \(nominal), \(when)"
         case .litDuringSwitchOff:
-            let window = definition.switchOff.map { " (\(clock($0.from))–\(clock($0.to)))" } ?? ""
+            let window = definition.window.map { " (\(clock($0.from))–\(clock($0.to)))" } ?? ""
             return "\(definition.name) — \(place) : \(number(value)) \(unit) pendant l'extinction nocturne\(window) \(nominal), \(when)"
         case .rateOfChange:
             let per = "\(unit)/\(span(definition.ratePer))"
@@ -48,12 +54,48 @@ enum AlertMessage {
             }
             return "\(definition.name) — \(place) : \(number(value)) \(unit), \(range), depuis le "
                 + "\(AlertText.dateTime(since, timeZone: timeZone)) : capteur défaillant ?"
+        case .nightFlow:
+            let window = definition.window.map { "entre \(clock($0.from)) et \(clock($0.to))" } ?? "la nuit"
+            let nights = definition.nights == 1 ? "" : ", \(definition.nights) nuits de suite"
+            return "\(definition.name) — \(place) : débit minimal de \(number(value)) \(unit)/h \(window)\(nights) (seuil "
+                + "\(number(definition.level)) \(unit)/h), depuis la nuit du \(AlertText.dateTime(since, timeZone: timeZone).prefix(10)) : fuite ?"
         case .counterRollback:
             let previous = before.previous.map { " après \(number($0.value)) \(unit) (relevé du \(AlertText.dateTime($0.time, timeZone: timeZone)))" } ?? ""
             return "\(definition.name) — \(place) : index \(number(value)) \(unit)\(previous), le "
                 + "\(AlertText.dateTime(since, timeZone: timeZone)) : remise à zéro ou compteur remplacé ?"
         }
     }
+
+    /// « Fin de la période surveillée (bâtiment inoccupé depuis 24 à 48 h) le 05/01/2026 07:30. »
+    static func leftSchedule(_ rule: WatchedRule, since: Int64, timeZone: TimeZone) -> String {
+        "Fin de la période surveillée (\(scheduleText(rule.definition.schedule))) le \(AlertText.dateTime(since, timeZone: timeZone))."
+    }
+
+    /// `bâtiment occupé`, `bâtiment inoccupé depuis 24 à 48 h`, `lun–ven 08:00–18:00`.
+    static func scheduleText(_ schedule: RuleSchedule?) -> String {
+        guard let schedule else { return "toujours" }
+        var parts: [String] = []
+        if !schedule.days.isEmpty {
+            let names = ["", "lun", "mar", "mer", "jeu", "ven", "sam", "dim"]
+            parts.append(schedule.days.sorted().map { names[$0] }.joined(separator: ", "))
+        }
+        if let hours = schedule.hours { parts.append("\(clock(hours.from))–\(clock(hours.to))") }
+        switch schedule.occupancy {
+        case .occupied?: parts.append("bâtiment occupé")
+        case .unoccupied(let atLeast, let lessThan)?:
+            let since = atLeast == 0 ? "" : lessThan == nil ? " depuis plus de \(AlertText.interval(atLeast))" : " depuis \(AlertText.interval(atLeast))"
+            parts.append("bâtiment inoccupé" + since + (lessThan.map { " à \(AlertText.interval($0))" } ?? ""))
+        case nil: break
+        }
+        return parts.joined(separator: ", ")
+    }
+
+    /// The French name of the asset attributes a threshold may be relative to.
+    static let attributeNames = ["subscribed_power_kva": "la puissance souscrite", "subscribed_power_kw": "la puissance souscrite",
+                                 "nominal_power_w": "la puissance nominale", "nominal_flow_m3h": "le débit nominal"]
+
+    /// `98 %`: a share as a whole percentage (French spacing).
+    static func percent(_ share: Double) -> String { "\(number((share * 100).rounded()))\u{00A0}%" }
 
     /// `h` for 3,600 s, `min` for 60 s, `j` for a day, otherwise `15 min` or `2 h`.
     static func span(_ seconds: Int) -> String {
@@ -88,11 +130,14 @@ enum AlertMessage {
             let side = definition.direction == .above ? "sous" : "au-dessus de"
             return "Variation revenue \(side) \(signed(definition.clearLevel)) \(unit)/\(span(definition.ratePer)) depuis le "
                 + "\(AlertText.dateTime(since, timeZone: timeZone))."
+        case .nightFlow:
+            return "Débit minimal de nuit revenu à \(number(value)) \(unit)/h (sous \(number(definition.clearLevel)) \(unit)/h) la nuit du "
+                + "\(AlertText.dateTime(since, timeZone: timeZone).prefix(10))."
         case .threshold, .lampOut, .dayBurner, .litDuringSwitchOff, .counterRollback:
             break
         }
         let side = definition.direction == .above ? "sous" : "au-dessus de"
-        let level = definition.kind.isLighting ? definition.clearLevel * (rule.nominalPower ?? 0) : definition.clearLevel
+        let level = definition.kind.isLighting || definition.relativeTo != nil ? definition.clearLevel * (rule.nominalPower ?? 0) : definition.clearLevel
         return "Revenu à \(number(value)) \(unit) (\(side) \(number(level)) \(unit)) depuis le \(AlertText.dateTime(since, timeZone: timeZone))."
     }
 

@@ -3,12 +3,13 @@ import Logging
 import SQLiteDB
 import Storage
 
-/// Runs the time-driven rules — silence today — on its own thread and connection, every `interval`: their alerts
-/// depend on time passing, not on a reading arriving (a silent device sends none). Each round is one transaction,
-/// with its notifications queued in it.
+/// Runs the time-driven rules — silence and escalation — on its own thread and connection, every `interval`: their
+/// alerts depend on time passing, not on a reading arriving (a silent device sends none). Each round is one
+/// transaction, with its notifications queued in it.
 public final class AlertScheduler: @unchecked Sendable {
     private let databasePath: String
-    private let silence: SilenceMonitor
+    private let silence: SilenceMonitor?
+    private let escalation: EscalationMonitor?
     private let channels: [String]
     private let interval: TimeInterval
     private let logger: Logger
@@ -20,10 +21,11 @@ public final class AlertScheduler: @unchecked Sendable {
     private var finished = false
     private var started = false
 
-    public init(databasePath: String, silence: SilenceMonitor, channels: [String], interval: TimeInterval, logger: Logger,
-                didQueueNotifications: (@Sendable () -> Void)? = nil) {
+    public init(databasePath: String, silence: SilenceMonitor?, escalation: EscalationMonitor? = nil, channels: [String],
+                interval: TimeInterval, logger: Logger, didQueueNotifications: (@Sendable () -> Void)? = nil) {
         self.databasePath = databasePath
         self.silence = silence
+        self.escalation = escalation
         self.channels = channels
         self.interval = interval
         self.logger = logger
@@ -66,12 +68,13 @@ public final class AlertScheduler: @unchecked Sendable {
                 db = connection
                 let now = Int64(Date().timeIntervalSince1970 * 1000)
                 let changes = try connection.transaction {
-                    try silence.evaluate(db: connection, channels: channels, now: now, since: startedAt)
+                    try (silence?.evaluate(db: connection, channels: channels, now: now, since: startedAt) ?? [])
+                        + (escalation?.evaluate(db: connection, channels: channels, now: now) ?? [])
                 }
                 for alert in changes { logger.announce(alert) }
                 if !changes.isEmpty, !channels.isEmpty { didQueueNotifications?() }
             } catch {
-                logger.error("silence check failed; retrying at the next round", metadata: ["error": "\(error)"])
+                logger.error("silence and escalation check failed; retrying at the next round", metadata: ["error": "\(error)"])
             }
         }
     }

@@ -40,9 +40,11 @@ public struct RuleBacktest {
     /// Replays `rule` (as given: pass a changed copy to try other levels) on the assets it watches, over `[from, to)`.
     public func run(_ rule: AlertRuleDefinition, assets: [Asset], from: Int64, to: Int64) throws -> [AssetResult] {
         let tuned = AlertRuleSet(rules: [rule], overrides: rules.overrides)
+        let assetsByID = Dictionary(assets.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         return try assets.compactMap { asset -> AssetResult? in
             guard let effective = tuned.rules(for: asset).first,
-                  let watched = WatchedRule.bind(effective, to: asset, communeCoordinates: communeCoordinates).0 else { return nil }
+                  let watched = WatchedRule.bind(effective, to: asset, communeCoordinates: communeCoordinates, calendars: rules.calendars,
+                                                 assets: assetsByID).0 else { return nil }
             // Several devices of one asset may measure the metric: one time line.
             let readings = try queries.readings(asset: asset.id, metric: rule.metric, from: from, to: to, limit: .max)
                 .sorted { $0.time < $1.time }

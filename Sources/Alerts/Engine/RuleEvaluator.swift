@@ -38,10 +38,12 @@ public final class RuleEvaluator: ReadingObserver {
         self.channels = channels
         self.didQueueNotifications = didQueueNotifications
         var byAsset: [String: [String: [WatchedRule]]] = [:]
+        let assetsByID = Dictionary(assets.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var skipped: [String: (count: Int, reason: String, example: String)] = [:]
         for asset in assets {
             for rule in rules.rules(for: asset) {
-                let (watched, reason) = WatchedRule.bind(rule, to: asset, communeCoordinates: communeCoordinates)
+                let (watched, reason) = WatchedRule.bind(rule, to: asset, communeCoordinates: communeCoordinates,
+                                                         calendars: rules.calendars, assets: assetsByID)
                 if let watched {
                     byAsset[asset.id, default: [:]][rule.metric, default: []].append(watched)
                 } else if let reason {
@@ -96,16 +98,20 @@ public final class RuleEvaluator: ReadingObserver {
             try store.saveCondition(assetID: key.assetID, ruleID: key.ruleID, state: next, evaluatedAt: reading.time,
                                     memory: remembers ? memory : ReadingMemory())
         }
+        // What the alert reports: the reading, or for a night's flow its lowest flow.
+        let reported = rule.definition.kind == .nightFlow ? step?.judged ?? reading.value : reading.value
         switch step?.transition {
         case .raised(let since, let at, _)?:
             let cause = AlertCause(assetID: key.assetID, ruleID: key.ruleID, severity: rule.severity, metric: reading.metric,
-                                   since: since, raisedAt: at, value: reading.value,
+                                   since: since, raisedAt: at, value: reported,
                                    threshold: rule.thresholdValue(value: reading.value, before: current.memory),
-                                   message: AlertMessage.raised(rule, asset: assets[key.assetID], value: reading.value, unit: reading.unit,
+                                   message: AlertMessage.raised(rule, asset: assets[key.assetID], value: reported, unit: reading.unit,
                                                                 since: since, before: current.memory, timeZone: timeZone))
             if let alert = try store.raise(cause) { announcements.append(alert) }
         case .cleared(let since, let at, _)? where rule.definition.kind.resolvesByItself:
-            let comment = AlertMessage.cleared(rule, value: reading.value, unit: reading.unit, since: since, timeZone: timeZone)
+            let comment = step?.leftSchedule == true
+                ? AlertMessage.leftSchedule(rule, since: since, timeZone: timeZone)
+                : AlertMessage.cleared(rule, value: reported, unit: reading.unit, since: since, timeZone: timeZone)
             if let alert = try store.resolveCleared(assetID: key.assetID, ruleID: key.ruleID, at: at, comment: comment) {
                 announcements.append(alert)
             }

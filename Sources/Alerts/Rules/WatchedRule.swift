@@ -7,9 +7,12 @@ struct WatchedRule {
     let definition: AlertRuleDefinition
     let threshold: ThresholdRule
     let severity: AlertSeverity
-    /// `nominal_power_w` of the asset, for the lighting kinds.
+    /// `nominal_power_w` of the asset for the lighting kinds; the attribute a threshold is relative to (`of:`), in
+    /// the reading's unit.
     let nominalPower: Double?
     let coordinates: Coordinates?
+    /// The occupancy calendar of the asset's building, for rules judged by occupancy.
+    var occupancyCalendar: OccupancyCalendar? = nil
 
     /// Night for street lighting: the sun more than 6° below the horizon (civil twilight over), when every
     /// photocell or astronomical clock has switched on. Day: more than 3° above it, when all have switched off.
@@ -17,8 +20,21 @@ struct WatchedRule {
     static let dayElevation = 3.0
 
     /// The rule bound to `asset`, or nil (with the reason) when a lighting rule lacks what it needs there.
-    static func bind(_ rule: AlertRuleDefinition, to asset: Asset, communeCoordinates: Coordinates?) -> (WatchedRule?, String?) {
+    /// - Parameters:
+    ///   - calendars: the occupancy calendars, and `assets` to find the one a room inherits from its building.
+    static func bind(_ rule: AlertRuleDefinition, to asset: Asset, communeCoordinates: Coordinates?,
+                     calendars: [String: OccupancyCalendar] = [:], assets: [String: Asset] = [:]) -> (WatchedRule?, String?) {
+        var occupancy: OccupancyCalendar?
+        if rule.schedule?.occupancy != nil {
+            guard let id = OccupancyCalendar.id(for: asset, assets: assets) else { return (nil, "no calendar (attribute 'calendar' on it or a parent)") }
+            guard let calendar = calendars[id] else { return (nil, "calendar '\(id)' is not defined in the alerts files") }
+            occupancy = calendar
+        }
         var nominal: Double?
+        if let attribute = rule.relativeTo {
+            guard case .number(let amount)? = asset.attributes[attribute], amount > 0 else { return (nil, "no \(attribute)") }
+            nominal = attribute.hasSuffix("_kva") || attribute.hasSuffix("_kw") ? amount * 1_000 : amount
+        }
         if rule.kind.isLighting {
             guard case .number(let watts)? = asset.attributes["nominal_power_w"], watts > 0 else { return (nil, "no nominal_power_w") }
             nominal = watts
@@ -27,7 +43,7 @@ struct WatchedRule {
             }
         }
         return (WatchedRule(definition: rule, threshold: ThresholdRule(rule), severity: AlertSeverity(rawValue: rule.severity) ?? .warning,
-                            nominalPower: nominal, coordinates: asset.coordinates ?? communeCoordinates), nil)
+                            nominalPower: nominal, coordinates: asset.coordinates ?? communeCoordinates, occupancyCalendar: occupancy), nil)
     }
 
     /// One reading's effect on the condition: the new state, what changed, and what the rule remembers now.
@@ -37,13 +53,26 @@ struct WatchedRule {
         var memory: ReadingMemory
         /// The value the threshold judged (the rate, the share of nominal power, 1 or 0 for the condition kinds).
         var judged: Double
+        /// The condition ended because the reading is outside the rule's schedule, not because the value came back.
+        var leftSchedule = false
     }
 
     /// Moves the condition on with a reading (the series' newest), or returns nil when the rule does not judge it at
     /// that time (a lamp in daylight for `lamp_out`, the first index of a counter): the condition stays as it was,
     /// but the memory moves on (`memory` of the returned step, or the reading itself for the kinds that remember).
     func step(_ state: ThresholdState, time: Int64, value: Double, memory: ReadingMemory, calendar: Calendar) -> (Step?, ReadingMemory) {
+        if definition.kind == .nightFlow { return stepNightFlow(state, time: time, value: value, memory: memory, calendar: calendar) }
         let (judged, remembered) = judge(time: time, value: value, memory: memory, calendar: calendar)
+        guard isScheduled(at: time, calendar: calendar) else {
+            // Outside the rule's hours or occupancy: the condition ends (an alert on a night set-back resolves
+            // when the building opens again); the memory still moves on.
+            switch state {
+            case .active: return (Step(state: .normal, transition: .cleared(since: time, at: time, value: value), memory: remembered,
+                                       judged: judged ?? value, leftSchedule: true), remembered)
+            case .pending: return (Step(state: .normal, transition: nil, memory: remembered, judged: judged ?? value), remembered)
+            case .normal: return (nil, remembered)
+            }
+        }
         guard let judged else { return (nil, remembered) }
         var start = state
         // A value stuck since the run's first reading: the duration counts from there, not from the second one.
@@ -74,7 +103,7 @@ struct WatchedRule {
             next.previous = .init(time: time, value: value)
             guard let previous = memory.previous else { return (nil, next) }
             return (value < previous.value - definition.tolerance ? 1 : 0, next)
-        case .threshold, .lampOut, .dayBurner, .litDuringSwitchOff:
+        case .threshold, .lampOut, .dayBurner, .litDuringSwitchOff, .nightFlow:
             return (comparable(time: time, value: value, calendar: calendar), memory)
         }
     }
@@ -82,7 +111,10 @@ struct WatchedRule {
     /// The value a level rule judges for a reading, or nil when the rule does not judge it at that time.
     private func comparable(time: Int64, value: Double, calendar: Calendar) -> Double? {
         switch definition.kind {
-        case .threshold, .rateOfChange, .stuck, .implausible, .counterRollback:
+        case .threshold:
+            guard definition.relativeTo != nil else { return value }
+            return nominalPower.map { value / $0 }
+        case .rateOfChange, .stuck, .implausible, .counterRollback, .nightFlow:
             return value
         case .lampOut, .dayBurner:
             guard let nominalPower, let coordinates else { return nil }
@@ -90,7 +122,7 @@ struct WatchedRule {
             let judged = definition.kind == .lampOut ? elevation < Self.nightElevation : elevation > Self.dayElevation
             return judged ? value / nominalPower : nil
         case .litDuringSwitchOff:
-            guard let nominalPower, let window = definition.switchOff else { return nil }
+            guard let nominalPower, let window = definition.window else { return nil }
             let parts = calendar.dateComponents([.hour, .minute], from: Date(timeIntervalSince1970: Double(time) / 1000))
             return window.contains(minuteOfDay: (parts.hour ?? 0) * 60 + (parts.minute ?? 0)) ? value / nominalPower : nil
         }
@@ -100,7 +132,8 @@ struct WatchedRule {
     /// `implausible` the bound passed, for `counter_rollback` the index before, for `stuck` none.
     func thresholdValue(value: Double, before memory: ReadingMemory) -> Double? {
         switch definition.kind {
-        case .threshold, .rateOfChange: definition.level
+        case .threshold where definition.relativeTo != nil: definition.level * (nominalPower ?? 0)
+        case .threshold, .rateOfChange, .nightFlow: definition.level
         case .lampOut, .dayBurner, .litDuringSwitchOff: definition.level * (nominalPower ?? 0)
         case .implausible:
             if let minimum = definition.plausibleMin, value < minimum { minimum } else { definition.plausibleMax }

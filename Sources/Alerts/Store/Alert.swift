@@ -60,6 +60,8 @@ public struct Alert: Sendable, Equatable {
     public var acknowledgement: Action?
     /// `by` is nil when the condition cleared by itself.
     public var resolution: Action?
+    /// When it was escalated: still open, unacknowledged, past its rule's `escalate_after`.
+    public var escalatedAt: Int64? = nil
 
     /// The cause's fields, as the alert's own (`alert.assetID`).
     public subscript<T>(dynamicMember path: KeyPath<AlertCause, T>) -> T { cause[keyPath: path] }

@@ -18,6 +18,8 @@ public struct AlertStore {
     /// What a change of an alert tells the agents.
     public enum Event: String, Sendable, CaseIterable {
         case opened, acknowledged, resolved
+        /// Nobody acknowledged the open alert within its rule's `escalate_after`.
+        case escalated
     }
 
     /// Queues the change for every channel.
@@ -30,7 +32,7 @@ public struct AlertStore {
 
     private static let columns = """
         id, asset_id, rule_id, severity, state, metric, since, raised_at, value, threshold, message,
-        acknowledged_at, acknowledged_by, acknowledgement_comment, resolved_at, resolved_by, resolution_comment
+        acknowledged_at, acknowledged_by, acknowledgement_comment, resolved_at, resolved_by, resolution_comment, escalated_at
         """
 
     private static func alert(_ row: Row) -> Alert {
@@ -39,7 +41,8 @@ public struct AlertStore {
                                 metric: row.optionalString(5), since: row.int(6), raisedAt: row.int(7), value: row.optionalDouble(8),
                                 threshold: row.optionalDouble(9), message: row.string(10)),
               acknowledgement: row.optionalInt(11).map { Alert.Action(at: $0, by: row.optionalString(12), comment: row.optionalString(13)) },
-              resolution: row.optionalInt(14).map { Alert.Action(at: $0, by: row.optionalString(15), comment: row.optionalString(16)) })
+              resolution: row.optionalInt(14).map { Alert.Action(at: $0, by: row.optionalString(15), comment: row.optionalString(16)) },
+              escalatedAt: row.optionalInt(17))
     }
 
     /// Opens an alert for what a rule found, unless one is already unresolved for its (asset, rule): then nil.
@@ -100,6 +103,22 @@ public struct AlertStore {
             WHERE id = ? AND state != 'resolved'
             """, time, agent, comment, id)
         try enqueue(.resolved, alertID: id, at: time)
+        return try existing(id)
+    }
+
+    /// Open alerts nobody has acknowledged nor escalated yet, oldest first: (id, rule, raised at).
+    public func unacknowledged() throws -> [(id: Int64, ruleID: String, raisedAt: Int64)] {
+        try db.cached("SELECT id, rule_id, raised_at FROM alerts WHERE state = 'open' AND escalated_at IS NULL ORDER BY raised_at")
+            .map { ($0.int(0), $0.string(1), $0.int(2)) }
+    }
+
+    /// Nobody acknowledged the alert in time: it is marked escalated and the change queued for the channels (once).
+    @discardableResult
+    public func escalate(id: Int64, at time: Int64) throws -> Alert? {
+        let changed = try db.cached("UPDATE alerts SET escalated_at = ? WHERE id = ? AND state = 'open' AND escalated_at IS NULL")
+            .execute([time, id])
+        guard changed > 0 else { return nil }
+        try enqueue(.escalated, alertID: id, at: time)
         return try existing(id)
     }
 

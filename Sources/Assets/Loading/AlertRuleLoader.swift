@@ -14,6 +14,7 @@ import Yams
 ///     clear_below: 1200            # clear_above: for a `below` rule; defaults to the level
 ///     clear_for: 5m                # defaults to `for`
 ///     severity: warning            # info, warning, critical
+///     escalate_after: 30m          # still open (unacknowledged) after 30 min: escalated to the channels
 ///     source: "HCSP, avis du 2021-…"
 /// overrides:
 ///   - {asset: ECOLE-CLASSE-CP, rule: co2-classe, above: 1300}
@@ -30,10 +31,13 @@ import Yams
 ///   - {id: sonde-figee, kind: stuck, metric: temperature, for: 12h, tolerance: 0.05, …}    # same value for 12 h
 ///   - {id: co2-impossible, kind: implausible, metric: co2, min: 250, max: 10000, …}        # outside what a sensor measures
 ///   - {id: index-recul, kind: counter_rollback, metric: energy, tolerance: 0.5, …}         # index going back
+///   - {id: fuite, kind: night_flow, metric: water_volume, above: 20, window: "02:00-04:00", nights: 2, …}
 /// ```
+/// A threshold may judge the value as a share of an asset attribute: `{metric: apparent_power, above: 0.95,
+/// of: subscribed_power_kva}` (an attribute named `…_kva`/`…_kw` is in thousands of the reading's VA/W).
 enum AlertRuleLoader {
-    static let ruleKeys = ["id", "name", "metric", "kind", "share", "switch_off", "per", "tolerance", "min", "max", "asset_types",
-                           "domains", "above", "below", "for", "clear_below", "clear_above", "clear_for", "severity", "source"]
+    static let ruleKeys = ["id", "name", "metric", "kind", "share", "of", "switch_off", "window", "nights", "per", "tolerance", "min", "max", "days", "hours", "occupancy", "unoccupied_for", "asset_types",
+                           "domains", "above", "below", "for", "clear_below", "clear_above", "clear_for", "severity", "escalate_after", "source"]
     static let overrideKeys = ["asset", "rule", "enabled", "above", "below", "for", "clear_below", "clear_above", "clear_for"]
     static let severities = ["info", "warning", "critical"]
 
@@ -47,9 +51,11 @@ enum AlertRuleLoader {
         for path in paths {
             guard let root = YAMLDocument.load(path, what: "alert rules file", log: log) else { continue }
             let reader = YAMLReader(file: path, log: log)
-            guard let top = reader.mapping(root, "the alert rules file", keys: ["rules", "overrides", "silence"]) else { continue }
-            if let silence = top.mapping("silence", context: "silence", keys: ["missed_reports", "severity", "fold_into_parent"]) {
+            guard let top = reader.mapping(root, "the alert rules file", keys: ["rules", "overrides", "silence", "calendars"]) else { continue }
+            CalendarLoader.readCalendars(top.list("calendars") ?? [], reader: reader, into: &set.calendars)
+            if let silence = top.mapping("silence", context: "silence", keys: ["missed_reports", "severity", "fold_into_parent", "escalate_after"]) {
                 var rule = SilenceRule()
+                rule.escalateAfter = seconds(silence, "escalate_after")
                 if let missed = silence.integer("missed_reports", in: 1...1_000, unit: "reports") { rule.missedReports = missed }
                 if let severity = silence.text("severity") {
                     if severities.contains(severity) {
@@ -73,6 +79,7 @@ enum AlertRuleLoader {
             overrideNodes += (top.list("overrides") ?? []).map { ($0, reader) }
         }
         let assetsByID = Dictionary(assets.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        checkCalendars(set, assets: assets, file: paths.first ?? "", log: log)
         for (node, reader) in overrideNodes {
             if let override = readOverride(node, reader: reader, rules: set.rules, assets: assetsByID) { set.overrides.append(override) }
         }
@@ -106,12 +113,18 @@ enum AlertRuleLoader {
         }
         let levels = switch kind {
         case .threshold, .rateOfChange: level(entry, context: name)
+        case .nightFlow: level(entry, context: name, direction: .above)
         case .lampOut, .dayBurner, .litDuringSwitchOff: lightingLevel(entry, kind: kind, context: name)
         case .stuck, .implausible, .counterRollback: conditionLevel(entry, kind: kind, context: name)
         }
-        let switchOff = kind == .litDuringSwitchOff ? window(entry, "switch_off", context: name) : nil
+        let window = switch kind {
+        case .litDuringSwitchOff: window(entry, "switch_off", context: name)
+        case .nightFlow: entry.node("window") == nil ? AlertRuleDefinition.DailyWindow(from: 120, to: 240) : window(entry, "window", context: name)
+        default: AlertRuleDefinition.DailyWindow?.none
+        }
         let kindKeys: [(key: String, kinds: [AlertRuleDefinition.Kind])] = [
-            ("switch_off", [.litDuringSwitchOff]), ("per", [.rateOfChange]), ("tolerance", [.stuck, .counterRollback]),
+            ("switch_off", [.litDuringSwitchOff]), ("window", [.nightFlow]), ("of", [.threshold]), ("nights", [.nightFlow]), ("per", [.rateOfChange]),
+            ("tolerance", [.stuck, .counterRollback]),
             ("min", [.implausible]), ("max", [.implausible]),
         ]
         var misplaced = false
@@ -121,6 +134,10 @@ enum AlertRuleLoader {
                            "\(name): '\(key)' only applies to kind \(kinds.map(\.rawValue).joined(separator: " or "))")
         }
         let ratePer = kind == .rateOfChange ? seconds(entry, "per") ?? 3_600 : 3_600
+        let readNights = kind == .nightFlow ? entry.integer("nights", in: 1...30, unit: "nights") : nil
+        let nights = readNights ?? 2
+        // Out of range (reported by `integer`): the rule is not loaded with the default instead.
+        if kind == .nightFlow, entry.node("nights") != nil, readNights == nil { misplaced = true }
         if ratePer <= 0 {
             reader.log.add(reader.file, line: entry.line(of: "per"), "\(name): 'per' must be a positive duration such as 1h or 10m")
         }
@@ -136,17 +153,34 @@ enum AlertRuleLoader {
                 return nil
             }
         }
+        let schedule: RuleSchedule?
+        switch CalendarLoader.schedule(entry, context: name) {
+        case .success(let read): schedule = read
+        case .failure: return nil
+        }
         let severity = entry.text("severity") ?? "warning"
         if !severities.contains(severity) {
             reader.log.add(reader.file, line: entry.line(of: "severity"), Suggestions.unknown("severity", severity, in: name, expected: severities))
         }
         guard let id, let title, let metric, let levels, severities.contains(severity), ratePer > 0, !misplaced,
-              kind != .litDuringSwitchOff || switchOff != nil else { return nil }
-        return AlertRuleDefinition(id: id, name: title, metric: metric, kind: kind, switchOff: switchOff, ratePer: ratePer, tolerance: tolerance,
+              ![.litDuringSwitchOff, .nightFlow].contains(kind) || window != nil else { return nil }
+        return AlertRuleDefinition(id: id, name: title, metric: metric, kind: kind, window: window, schedule: schedule, nights: nights, relativeTo: entry.text("of"), ratePer: ratePer, tolerance: tolerance,
                                    plausibleMin: minimum, plausibleMax: maximum, assetTypes: types, domains: domains, direction: levels.direction,
                                    level: levels.level, duration: levels.duration ?? 0, clearLevel: levels.clearLevel,
-                                   clearDuration: levels.clearDuration, severity: severity, source: entry.text("source"),
+                                   clearDuration: levels.clearDuration, severity: severity, escalateAfter: seconds(entry, "escalate_after"), source: entry.text("source"),
                                    origin: "\(reader.file):\(entry.line ?? 0)")
+    }
+
+    /// Every calendar an asset names is defined; rules judged by occupancy have calendars to read.
+    private static func checkCalendars(_ set: AlertRuleSet, assets: [Asset], file: String, log: IssueLog) {
+        for asset in assets {
+            guard case .text(let name)? = asset.attributes[OccupancyCalendar.assetAttribute], set.calendars[name] == nil else { continue }
+            log.add(file, line: nil, Suggestions.unknown("calendar", name, in: "asset '\(asset.id)'", expected: set.calendars.keys.sorted())
+                + ": define it under 'calendars:' in an alerts file")
+        }
+        if set.calendars.isEmpty, let rule = set.rules.first(where: { $0.schedule?.occupancy != nil }) {
+            log.add(file, line: nil, "rule '\(rule.id)' (\(rule.origin)) is judged by occupancy, but no alerts file defines 'calendars:'")
+        }
     }
 
     /// The values of a list of vocabulary words (asset types, domains); unknown words reported with the closest one.
@@ -236,19 +270,12 @@ enum AlertRuleLoader {
 
     /// `"23:00-05:00"`: a daily window in local time.
     private static func window(_ entry: YAMLMapping, _ key: String, context: String) -> AlertRuleDefinition.DailyWindow? {
-        guard let text = entry.text(key, required: true, hint: "the switch-off hours, e.g. switch_off: \"23:00-05:00\"") else { return nil }
-        func minutes(_ part: Substring) -> Int? {
-            let pieces = part.split(separator: ":")
-            guard pieces.count == 2, let hours = Int(pieces[0].trimmingCharacters(in: .whitespaces)),
-                  let minutes = Int(pieces[1].trimmingCharacters(in: .whitespaces)), (0...23).contains(hours), (0...59).contains(minutes) else { return nil }
-            return hours * 60 + minutes
-        }
-        let parts = text.split(separator: "-")
-        guard parts.count == 2, let from = minutes(parts[0]), let to = minutes(parts[1]), from != to else {
+        guard let text = entry.text(key, required: true, hint: "a daily window in local time, e.g. \(key): \"23:00-05:00\"") else { return nil }
+        guard let window = CalendarLoader.window(text) else {
             entry.reader.log.add(entry.reader.file, line: entry.line(of: key), "\(context): '\(key)' must be two local times, e.g. \"23:00-05:00\", got '\(text)'")
             return nil
         }
-        return AlertRuleDefinition.DailyWindow(from: from, to: to)
+        return window
     }
 
     private static func seconds(_ entry: YAMLMapping, _ key: String) -> Int? {

@@ -61,7 +61,7 @@ public enum ConfigLoader {
 
         return GatewayConfig(path: file, commune: commune, mqtt: mqtt, subscriptions: subscriptions, storage: storage,
                              inventory: inventory, profiles: profiles, alerts: alerts, webhooks: readWebhooks(top, reader: reader),
-                             logLevel: logLevel)
+                             mqttAlerts: readMQTTAlerts(top, reader: reader), logLevel: logLevel)
     }
 
     private static func readCommune(_ top: YAMLMapping, reader: YAMLReader) -> Commune {
@@ -82,9 +82,22 @@ public enum ConfigLoader {
         return Commune(name: name, timeZone: timeZone, coordinates: section.coordinates())
     }
 
+    /// `notifications: {mqtt: {name: supervision, topic: "communes/saint-exemple/alertes", timeout: 10}}`.
+    private static func readMQTTAlerts(_ top: YAMLMapping, reader: YAMLReader) -> MQTTAlertSettings? {
+        guard let section = top.mapping("notifications", context: "notifications", keys: ["webhooks", "mqtt"]),
+              let entry = section.mapping("mqtt", context: "notifications.mqtt", keys: ["name", "topic", "timeout"]),
+              let topic = entry.text("topic", required: true, hint: "the prefix alerts are published under, e.g. topic: communes/saint-exemple/alertes")
+        else { return nil }
+        if topic.isEmpty || topic.contains("+") || topic.contains("#") || topic.hasPrefix("$") {
+            reader.log.add(reader.file, line: entry.line(of: "topic"), "notifications.mqtt: '\(topic)' must be a plain topic prefix (no '+', '#' or leading '$')")
+            return nil
+        }
+        return MQTTAlertSettings(name: entry.text("name") ?? "mqtt", topic: topic, timeout: entry.integer("timeout", in: 1...300, unit: "seconds") ?? 10)
+    }
+
     /// `notifications: {webhooks: [{name: astreinte, url: "https://…", timeout: 10}]}`.
     private static func readWebhooks(_ top: YAMLMapping, reader: YAMLReader) -> [WebhookSettings] {
-        guard let section = top.mapping("notifications", context: "notifications", keys: ["webhooks"]) else { return [] }
+        guard let section = top.mapping("notifications", context: "notifications", keys: ["webhooks", "mqtt"]) else { return [] }
         var webhooks: [WebhookSettings] = []
         for (index, node) in (section.list("webhooks") ?? []).enumerated() {
             let context = YAMLReader.entryName("webhook", key: "name", in: node, index: index)

@@ -14,7 +14,7 @@ public struct AlertRuleDefinition: Sendable, Equatable {
         case lampOut = "lamp_out"
         /// A point drawing more than `level` × nominal in daylight (sun more than 3° above the horizon) burns for nothing.
         case dayBurner = "day_burner"
-        /// A point drawing more than `level` × nominal during the commune's switch-off hours (`switchOff`).
+        /// A point drawing more than `level` × nominal during the commune's switch-off hours (`window`).
         case litDuringSwitchOff = "lit_during_switch_off"
         /// The change since the previous reading, per `ratePer` seconds, against `level` (a radiator's water cooling
         /// 10 °C in an hour: the boiler stopped).
@@ -26,11 +26,14 @@ public struct AlertRuleDefinition: Sendable, Equatable {
         /// A counter's index going back (more than `tolerance`): a reset or a replaced meter. Raised at once, and
         /// resolved by an agent only (the next readings are normal again, but someone must check the meter).
         case counterRollback = "counter_rollback"
+        /// A water counter's lowest flow (its increase per hour) during the night `window` (02:00–04:00), above
+        /// `level` for `nights` nights running: nobody draws water then, a leak is suspected.
+        case nightFlow = "night_flow"
 
         /// True for the kinds judged against nominal power: their `level` is a share of it.
         public var isLighting: Bool { self == .lampOut || self == .dayBurner || self == .litDuringSwitchOff }
         /// True for the kinds judged against the series' previous readings (kept with the rule's condition).
-        public var remembersReadings: Bool { self == .rateOfChange || self == .stuck || self == .counterRollback }
+        public var remembersReadings: Bool { self == .rateOfChange || self == .stuck || self == .counterRollback || self == .nightFlow }
         /// False when only an agent resolves the alert: the condition returning to normal does not.
         public var resolvesByItself: Bool { self != .counterRollback }
     }
@@ -57,8 +60,15 @@ public struct AlertRuleDefinition: Sendable, Equatable {
     /// The canonical metric it reads (`co2`, `temperature`, `power`…).
     public var metric: String
     public var kind: Kind
-    /// `lit_during_switch_off`: the commune's switch-off hours (extinction nocturne).
-    public var switchOff: DailyWindow?
+    /// `lit_during_switch_off`: the commune's switch-off hours (extinction nocturne); `night_flow`: the night window.
+    public var window: DailyWindow?
+    /// When readings are judged (weekdays, hours, the building's occupancy); nil: always.
+    public var schedule: RuleSchedule?
+    /// `night_flow`: how many nights in a row the lowest flow must stay above the level.
+    public var nights: Int
+    /// `threshold`: the asset attribute the value is divided by (`subscribed_power_kva`): `level` is then a share of
+    /// it. An attribute named `…_kva` or `…_kw` is in thousands of the reading's VA or W.
+    public var relativeTo: String?
     /// `rate_of_change`: the period the change is expressed per, in seconds (3,600: per hour).
     public var ratePer: Int
     /// `stuck`: the largest difference still counted as the same value; `counter_rollback`: the largest decrease
@@ -80,21 +90,27 @@ public struct AlertRuleDefinition: Sendable, Equatable {
     public var clearDuration: Int
     /// `info`, `warning` or `critical`.
     public var severity: String
+    /// Seconds after which an alert still open (nobody acknowledged it) is escalated; nil: never.
+    public var escalateAfter: Int?
     /// The reference the numbers come from (shown with the alert).
     public var source: String?
     /// Where it was defined, for messages: `alerts.yaml:12`.
     public var origin: String
 
-    public init(id: String, name: String, metric: String, kind: Kind = .threshold, switchOff: DailyWindow? = nil,
-                ratePer: Int = 3_600, tolerance: Double = 0, plausibleMin: Double? = nil, plausibleMax: Double? = nil,
+    public init(id: String, name: String, metric: String, kind: Kind = .threshold, window: DailyWindow? = nil,
+                schedule: RuleSchedule? = nil, nights: Int = 2, relativeTo: String? = nil, ratePer: Int = 3_600, tolerance: Double = 0, plausibleMin: Double? = nil, plausibleMax: Double? = nil,
                 assetTypes: [AssetType] = [], domains: [Domain] = [],
                 direction: Direction, level: Double, duration: Int = 0, clearLevel: Double? = nil, clearDuration: Int? = nil,
-                severity: String = "warning", source: String? = nil, origin: String = "") {
+                severity: String = "warning", escalateAfter: Int? = nil, source: String? = nil, origin: String = "") {
+        self.escalateAfter = escalateAfter
         self.id = id
         self.name = name
         self.metric = metric
         self.kind = kind
-        self.switchOff = switchOff
+        self.window = window
+        self.schedule = schedule
+        self.nights = nights
+        self.relativeTo = relativeTo
         self.ratePer = ratePer
         self.tolerance = tolerance
         self.plausibleMin = plausibleMin
@@ -147,8 +163,11 @@ public struct SilenceRule: Sendable, Equatable {
     /// When every device under a parent asset (a control cabinet's light points, a building's rooms) is silent,
     /// one alert on the parent instead of one per child: the parent, its supply or its gateway is the likely cause.
     public var foldIntoParent: Bool
+    /// Seconds after which a silence alert still unacknowledged is escalated; nil: never.
+    public var escalateAfter: Int?
 
-    public init(missedReports: Int = 3, severity: String = "warning", foldIntoParent: Bool = true) {
+    public init(missedReports: Int = 3, severity: String = "warning", foldIntoParent: Bool = true, escalateAfter: Int? = nil) {
+        self.escalateAfter = escalateAfter
         self.missedReports = missedReports
         self.severity = severity
         self.foldIntoParent = foldIntoParent
@@ -161,11 +180,15 @@ public struct AlertRuleSet: Sendable, Equatable {
     public var overrides: [AlertRuleOverride]
     /// Silent devices raise alerts when set (`silence:` in an alerts file).
     public var silence: SilenceRule?
+    /// Occupancy calendars by id (`calendars:`), named by assets' `calendar` attribute.
+    public var calendars: [String: OccupancyCalendar]
 
-    public init(rules: [AlertRuleDefinition] = [], overrides: [AlertRuleOverride] = [], silence: SilenceRule? = nil) {
+    public init(rules: [AlertRuleDefinition] = [], overrides: [AlertRuleOverride] = [], silence: SilenceRule? = nil,
+                calendars: [String: OccupancyCalendar] = [:]) {
         self.rules = rules
         self.overrides = overrides
         self.silence = silence
+        self.calendars = calendars
     }
 
     /// The rules watching `asset` (by its type or domain), with its overrides applied; rules switched off for it

@@ -150,6 +150,22 @@ public struct WebhookSettings: Sendable, Equatable {
     }
 }
 
+/// Alerts published on the gateway's broker, retained per (asset, rule) under `topic`.
+public struct MQTTAlertSettings: Sendable, Equatable {
+    /// Names the channel in the outbox and the logs.
+    public var name: String
+    /// The topic prefix; an alert goes to `topic/ASSET/RULE`.
+    public var topic: String
+    /// Seconds to wait for the broker's acknowledgement.
+    public var timeout: Int
+
+    public init(name: String = "mqtt", topic: String, timeout: Int = 10) {
+        self.name = name
+        self.topic = topic
+        self.timeout = timeout
+    }
+}
+
 /// Everything `pmc-gateway run` needs; loaded from the YAML configuration file.
 public struct GatewayConfig: Sendable, Equatable {
     /// The configuration file's own path (relative paths inside it are resolved against its folder).
@@ -166,10 +182,16 @@ public struct GatewayConfig: Sendable, Equatable {
     public var alerts: [String]
     /// Where alerts are sent (besides the log).
     public var webhooks: [WebhookSettings]
+    public var mqttAlerts: MQTTAlertSettings?
     public var logLevel: String
 
+    /// The names of every notification channel configured (each change of an alert is queued for each).
+    public var notificationChannels: [String] { webhooks.map(\.name) + (mqttAlerts.map { [$0.name] } ?? []) }
+
     public init(path: String, commune: Commune, mqtt: MQTTSettings, subscriptions: [Subscription],
-                storage: StorageSettings, inventory: [String], profiles: [String], alerts: [String] = [], webhooks: [WebhookSettings] = [], logLevel: String = "info") {
+                storage: StorageSettings, inventory: [String], profiles: [String], alerts: [String] = [], webhooks: [WebhookSettings] = [], mqttAlerts: MQTTAlertSettings? = nil,
+                logLevel: String = "info") {
+        self.mqttAlerts = mqttAlerts
         self.path = path
         self.commune = commune
         self.mqtt = mqtt

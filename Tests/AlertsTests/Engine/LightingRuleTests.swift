@@ -15,18 +15,11 @@ struct LightingRuleTests {
                       attributes: ["nominal_power_w": .number(39)])
     let unmeasured = Asset(id: "EP-01-002", name: "Point 2", type: .lightPoint, domain: .eclairage)
 
-    final class TestDatabase {
-        let path = NSTemporaryDirectory() + "pmc-lighting-\(UUID().uuidString.prefix(8)).sqlite"
-        let connection: Connection
-        init() throws { connection = try Schema.open(path: path) }
-        deinit { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-    }
-
     func utc(_ text: String) -> Int64 { Int64(ISO8601DateFormatter().date(from: text)!.timeIntervalSince1970 * 1000) }
 
-    func rule(_ kind: AlertRuleDefinition.Kind, share: Double, switchOff: AlertRuleDefinition.DailyWindow? = nil) -> AlertRuleDefinition {
+    func rule(_ kind: AlertRuleDefinition.Kind, share: Double, window: AlertRuleDefinition.DailyWindow? = nil) -> AlertRuleDefinition {
         AlertRuleDefinition(id: kind.rawValue, name: kind == .lampOut ? "Point lumineux éteint la nuit" : kind == .dayBurner ? "Point lumineux allumé le jour" : "Point lumineux allumé pendant l'extinction",
-                            metric: "power", kind: kind, switchOff: switchOff, assetTypes: [.lightPoint],
+                            metric: "power", kind: kind, window: window, assetTypes: [.lightPoint],
                             direction: kind == .lampOut ? .below : .above, level: share, duration: 1_800)
     }
 
@@ -76,7 +69,7 @@ struct LightingRuleTests {
     @Test("lit during the switch-off hours (23:00–05:00 local), not before")
     func litDuringSwitchOff() throws {
         let window = AlertRuleDefinition.DailyWindow(from: 23 * 60, to: 5 * 60)
-        let alerts = try run([rule(.litDuringSwitchOff, share: 0.1, switchOff: window)], [
+        let alerts = try run([rule(.litDuringSwitchOff, share: 0.1, window: window)], [
             ("2026-12-21T21:00:00Z", 38), ("2026-12-21T21:45:00Z", 38),   // 22:00 and 22:45 CET: allowed
             ("2026-12-21T22:10:00Z", 38), ("2026-12-21T22:40:00Z", 38),   // 23:10 and 23:40 CET: should be off
         ])

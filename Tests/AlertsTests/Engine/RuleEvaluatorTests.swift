@@ -17,13 +17,6 @@ struct RuleEvaluatorTests {
                                     level: 1_500, duration: 600, clearLevel: 1_200, clearDuration: 300, severity: "warning")],
         overrides: [AlertRuleOverride(assetID: "CRECHE-DORTOIR", ruleID: "co2", level: 1_000)])
 
-    final class TestDatabase {
-        let path = NSTemporaryDirectory() + "pmc-rules-\(UUID().uuidString.prefix(8)).sqlite"
-        let connection: Connection
-        init() throws { connection = try Schema.open(path: path) }
-        deinit { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-    }
-
     func evaluator() -> RuleEvaluator {
         RuleEvaluator(rules: rules, assets: [classroom, dormitory], timeZone: TimeZone(identifier: "Europe/Paris")!, logger: Logger(label: "test"))
     }
@@ -32,12 +25,8 @@ struct RuleEvaluatorTests {
         ObservedReading(assetID: asset, deviceKey: "capteur", metric: "co2", unit: "ppm", time: start + minutes * minute, value: value)
     }
 
-    /// One committed batch, as the writer runs it.
     func batch(_ evaluator: RuleEvaluator, _ readings: [ObservedReading], on db: Connection) throws {
-        try db.execute("BEGIN IMMEDIATE")
-        try evaluator.batchWillCommit(readings, db: db)
-        try db.execute("COMMIT")
-        evaluator.batchDidCommit()
+        try commitBatch(evaluator, readings, on: db)
     }
 
     @Test("watches only the metrics its rules read, on the assets they apply to")

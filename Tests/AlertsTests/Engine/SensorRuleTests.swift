@@ -16,13 +16,6 @@ struct SensorRuleTests {
                            address: "12 avenue des Sports")
     let meter = Asset(id: "MAIRIE-COMPTEUR", name: "Compteur électrique de la mairie", type: .electricityMeter, domain: .energie)
 
-    final class TestDatabase {
-        let path = NSTemporaryDirectory() + "pmc-sensor-rules-\(UUID().uuidString.prefix(8)).sqlite"
-        let connection: Connection
-        init() throws { connection = try Schema.open(path: path) }
-        deinit { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-    }
-
     func evaluator(_ rule: AlertRuleDefinition) -> RuleEvaluator {
         RuleEvaluator(rules: AlertRuleSet(rules: [rule]), assets: [boilerRoom, meter], timeZone: TimeZone(identifier: "Europe/Paris")!,
                       logger: Logger(label: "test"))
@@ -34,10 +27,7 @@ struct SensorRuleTests {
     }
 
     func batch(_ evaluator: RuleEvaluator, _ readings: [ObservedReading], on db: Connection) throws {
-        try db.execute("BEGIN IMMEDIATE")
-        try evaluator.batchWillCommit(readings, db: db)
-        try db.execute("COMMIT")
-        evaluator.batchDidCommit()
+        try commitBatch(evaluator, readings, on: db)
     }
 
     // MARK: - Rate of change
@@ -178,5 +168,30 @@ struct SensorRuleTests {
         let episodes = RuleBacktest.episodes(WatchedRule(indexBack), readings, calendar: Calendar(identifier: .gregorian))
         #expect(episodes.map(\.raisedAt) == [start + 120 * minute, start + 240 * minute])
         #expect(episodes.map(\.peak) == [5, 2])
+    }
+
+    // MARK: - Share of an asset attribute
+
+    @Test("Linky: apparent power above 95 % of the subscribed 36 kVA for 10 min raises, in VA and percent; a meter without subscribed power is not watched")
+    func shareOfSubscribedPower() throws {
+        let database = try TestDatabase()
+        let linky = Asset(id: "MAIRIE-LINKY", name: "Linky de la mairie", type: .electricityMeter, domain: .energie,
+                          attributes: ["subscribed_power_kva": .number(36)])
+        let rule = AlertRuleDefinition(id: "linky-95", name: "Puissance proche de la puissance souscrite", metric: "apparent_power",
+                                       relativeTo: "subscribed_power_kva", assetTypes: [.electricityMeter], direction: .above, level: 0.95,
+                                       duration: 600, clearLevel: 0.8, clearDuration: 0)
+        let evaluator = RuleEvaluator(rules: AlertRuleSet(rules: [rule]), assets: [linky, meter], timeZone: TimeZone(identifier: "Europe/Paris")!,
+                                      logger: Logger(label: "test"))
+        #expect(evaluator.watches(assetID: "MAIRIE-LINKY", metric: "apparent_power"))
+        #expect(!evaluator.watches(assetID: "MAIRIE-COMPTEUR", metric: "apparent_power"))
+        let power = { (minutes: Int64, va: Double) in self.reading("MAIRIE-LINKY", "apparent_power", unit: "VA", at: minutes, va) }
+        try batch(evaluator, [power(0, 30_000), power(5, 35_000), power(10, 34_000), power(15, 35_500), power(25, 35_600)], on: database.connection)
+        let store = AlertStore(connection: database.connection)
+        let alert = try #require(try store.alerts().first)
+        #expect(alert.since == start + 15 * minute && alert.raisedAt == start + 25 * minute && alert.threshold == 34_200)
+        #expect(alert.message == "Puissance proche de la puissance souscrite — Linky de la mairie : 35\u{202F}600 VA, soit 99\u{00A0}% de la "
+            + "puissance souscrite (36\u{202F}000 VA), seuil 95\u{00A0}%, depuis le 12/01/2026 09:15.")
+        try batch(evaluator, [power(30, 28_000)], on: database.connection)
+        #expect(try store.alerts(in: [.resolved]).first?.resolution?.comment == "Revenu à 28\u{202F}000 VA (sous 28\u{202F}800 VA) depuis le 12/01/2026 09:30.")
     }
 }

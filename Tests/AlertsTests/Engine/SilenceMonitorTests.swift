@@ -20,13 +20,6 @@ struct SilenceMonitorTests {
         "room": DeviceProfile(id: "room", name: "Capteur", category: "room_sensor", reportingInterval: 600, metrics: []),
     ]
 
-    final class TestDatabase {
-        let path = NSTemporaryDirectory() + "pmc-silence-\(UUID().uuidString.prefix(8)).sqlite"
-        let connection: Connection
-        init() throws { connection = try Schema.open(path: path) }
-        deinit { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-    }
-
     func monitor(fold: Bool = true) -> SilenceMonitor {
         SilenceMonitor(rule: SilenceRule(missedReports: 3, severity: "warning", foldIntoParent: fold), assets: assets, profiles: profiles,
                        timeZone: TimeZone(identifier: "Europe/Paris")!)

@@ -5,16 +5,6 @@ import Testing
 @testable import Alerts
 
 struct AlertStoreTests {
-    /// A migrated gateway database in a temporary file, removed when the test ends.
-    final class TestDatabase {
-        let path = NSTemporaryDirectory() + "pmc-alerts-\(UUID().uuidString.prefix(8)).sqlite"
-        let connection: Connection
-        init() throws { connection = try Schema.open(path: path) }
-        deinit {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        }
-    }
-
     func co2(_ asset: String = "ecole-classe-cp", at time: Int64 = 1_000) -> AlertCause {
         AlertCause(assetID: asset, ruleID: "co2-ecole", severity: .warning, metric: "co2", since: time - 600_000, raisedAt: time,
                         value: 1_620, threshold: 1_500, message: "CO₂ à 1 620 ppm dans la classe de CP")
