@@ -27,10 +27,18 @@ public struct ObservedReading: Sendable, Equatable {
 public protocol ReadingObserver: AnyObject {
     /// True when readings of this metric of this asset matter; asked once per series and remembered.
     func watches(assetID: String, metric: String) -> Bool
-    /// The batch's watched readings, in arrival order, just before it commits. Throwing rolls the batch back.
+    /// The batch's watched readings, in arrival order, just before it commits — also with none when
+    /// `hasPendingWrites`. Throwing rolls the batch back.
     func batchWillCommit(_ readings: [ObservedReading], db: Connection) throws
+    /// True when the observer has something of its own to write (delivery results of the notifier): the writer
+    /// then calls `batchWillCommit` even for a batch without watched readings, and commits one when idle.
+    var hasPendingWrites: Bool { get }
     /// The batch committed: what it decided may be announced now.
     func batchDidCommit()
     /// The batch rolled back: what it decided never happened.
     func batchDidRollBack()
+}
+
+extension ReadingObserver {
+    public var hasPendingWrites: Bool { false }
 }

@@ -56,6 +56,8 @@ public final class ReadingWriter {
     private let rollups: RollupAccumulator
 
     /// Told about the readings of the series it watches (alert rules); nil: nobody is.
+    /// True once the observer was called for the batch being committed (told of the commit or the rollback).
+    private var observerInBatch = false
     public var observer: (any ReadingObserver)? {
         didSet { watchedSeries.removeAll() }
     }
@@ -103,15 +105,18 @@ public final class ReadingWriter {
             try flushReadings()
             try flushAggregates()
             try rollups.flush(db: db, now: now, mode: refreshRollups ? .complete : underLoad ? .underLoad : .batch)
-            if let observer, !observedInBatch.isEmpty { try observer.batchWillCommit(observedInBatch, db: db) }
+            let observed = observer.map { !observedInBatch.isEmpty || $0.hasPendingWrites } ?? false
+            if observed { try observer?.batchWillCommit(observedInBatch, db: db) }
+            observerInBatch = observed
             if let checkpoint {
                 try db.run("INSERT INTO journal_checkpoint (id, segment, offset) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET segment = excluded.segment, offset = excluded.offset",
                            checkpoint.segment, checkpoint.offset)
             }
             try db.execute("COMMIT")
             rollups.committed(now: now)
-            if !observedInBatch.isEmpty {
-                observedInBatch.removeAll(keepingCapacity: true)
+            observedInBatch.removeAll(keepingCapacity: true)
+            if observerInBatch {
+                observerInBatch = false
                 observer?.batchDidCommit()
             }
         } catch {
@@ -150,10 +155,20 @@ public final class ReadingWriter {
         pendingReadings.removeAll()
         pendingRuns.removeAll()
         rollups.reset()
-        if !observedInBatch.isEmpty {
+        if !observedInBatch.isEmpty || observerInBatch {
             observedInBatch.removeAll()
+            observerInBatch = false
             observer?.batchDidRollBack()
         }
+    }
+
+    /// True when the observer waits to write something of its own (an idle writer commits a batch for it).
+    public var observerHasPendingWrites: Bool { observer?.hasPendingWrites ?? false }
+
+    /// Commits a batch holding only what the observer has to write.
+    public func commitObserverWrites() throws {
+        try begin()
+        try commit(checkpoint: nil)
     }
 
     /// Forgets cached devices (after an inventory change).

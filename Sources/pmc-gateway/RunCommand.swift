@@ -43,14 +43,16 @@ struct RunCommand: AsyncParsableCommand {
             try mqttChannel.start()
             channels.append(mqttChannel)
         }
+        // With threshold rules the ingest writer runs the evaluator: it records the deliveries (one writer).
+        let deliveries = rules.rules.isEmpty || channels.isEmpty ? nil : DeliveryLog()
         let notifier = AlertNotifier(databasePath: config.storage.database, channels: channels, commune: config.commune.name,
-                                     logger: Logger(label: "pmc.alerts"))
+                                     logger: Logger(label: "pmc.alerts"), deliveries: deliveries)
         let channelNames = channels.map(\.name)
         var makeEvaluator: (@Sendable () -> any ReadingObserver)?
         if !rules.rules.isEmpty {
             makeEvaluator = {
                 RuleEvaluator(rules: rules, assets: assets, timeZone: timeZone, logger: Logger(label: "pmc.alerts"),
-                              channels: channelNames, communeCoordinates: config.commune.coordinates,
+                              channels: channelNames, communeCoordinates: config.commune.coordinates, deliveries: deliveries,
                               didQueueNotifications: { notifier.wake() })
             }
         }

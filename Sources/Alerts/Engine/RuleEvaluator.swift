@@ -22,6 +22,9 @@ public final class RuleEvaluator: ReadingObserver {
     private var states: [ConditionKey: (state: ThresholdState, evaluatedAt: Int64?, memory: ReadingMemory)] = [:]
     /// The alerts this batch opened or resolved, announced once it commits.
     private var announcements: [Alert] = []
+    /// The notifier's delivery results, recorded in the writer's batches; those of the batch being committed.
+    private let deliveries: DeliveryLog?
+    private var recordingInBatch: [DeliveryAttempt] = []
 
     struct ConditionKey: Hashable {
         let assetID: String
@@ -34,8 +37,9 @@ public final class RuleEvaluator: ReadingObserver {
     ///   - didQueueNotifications: called after a batch that queued notifications committed (wakes the notifier).
     ///   - communeCoordinates: where the sun is judged for street lighting when an asset has no coordinates of its own.
     public init(rules: AlertRuleSet, assets: [Asset], timeZone: TimeZone, logger: Logger, channels: [String] = [],
-                communeCoordinates: Coordinates? = nil, didQueueNotifications: (@Sendable () -> Void)? = nil) {
+                communeCoordinates: Coordinates? = nil, deliveries: DeliveryLog? = nil, didQueueNotifications: (@Sendable () -> Void)? = nil) {
         self.channels = channels
+        self.deliveries = deliveries
         self.didQueueNotifications = didQueueNotifications
         var byAsset: [String: [String: [WatchedRule]]] = [:]
         let assetsByID = Dictionary(assets.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
@@ -71,7 +75,13 @@ public final class RuleEvaluator: ReadingObserver {
         rulesByAsset[assetID]?[metric] != nil
     }
 
+    public var hasPendingWrites: Bool { !(deliveries?.isEmpty ?? true) }
+
     public func batchWillCommit(_ readings: [ObservedReading], db: Connection) throws {
+        if let deliveries {
+            recordingInBatch = deliveries.take()
+            for attempt in recordingInBatch { try attempt.record(db: db, logger: logger) }
+        }
         let store = AlertStore(connection: db, channels: channels)
         // In time order, so that a batch holding several readings of one series steps through them as they happened;
         // readings of one millisecond (a burst timed by its receipt) in arrival order.
@@ -121,13 +131,21 @@ public final class RuleEvaluator: ReadingObserver {
     }
 
     public func batchDidCommit() {
+        if !recordingInBatch.isEmpty {
+            deliveries?.markRecorded(recordingInBatch)
+            recordingInBatch.removeAll()
+        }
         for alert in announcements { logger.announce(alert) }
         if !announcements.isEmpty, !channels.isEmpty { didQueueNotifications?() }
         announcements.removeAll()
     }
 
     public func batchDidRollBack() {
-        // The database holds the truth again: reload from it.
+        // The database holds the truth again: reload from it. Delivery results wait for the next batch.
+        if !recordingInBatch.isEmpty {
+            deliveries?.giveBack(recordingInBatch)
+            recordingInBatch.removeAll()
+        }
         states.removeAll()
         announcements.removeAll()
     }

@@ -7,11 +7,11 @@ import Storage
 /// each failed delivery with a growing delay (1 s, 2 s, 4 s … at most `maximumDelay`) until `maximumAttempts`.
 ///
 /// The outbox is written with the alert's change, in its transaction: whatever crashes, a committed change is
-/// delivered (at least once: a crash between a delivery and its record sends it again). Results are recorded
-/// together at most every `recordInterval`, and only when the database is free at once (no busy wait): the ingest
-/// writer must never wait behind the notifier, nor the notifier behind the writer (both measured: with a record per
-/// notification and SQLite's busy waits, p99 publish→stored went from 25 to 93–171 ms and publish→notified to
-/// seconds at 50 alerts a second).
+/// delivered (at least once: a crash between a delivery and its record sends it again). Results are handed to the
+/// ingest writer (`DeliveryLog`), which records them in its next transaction: the notifier only reads. Without a
+/// writer to hand them to (no threshold rules: only agents' changes and silence), they are recorded here together
+/// at most every `recordInterval`, when the database is free at once (no busy wait; measured: with a record per
+/// notification and SQLite's busy waits, p99 publish→stored went from 25 to 93–171 ms at 50 alerts a second).
 public final class AlertNotifier: @unchecked Sendable {
     private let databasePath: String
     private let channels: [String: any NotificationChannel]
@@ -27,17 +27,22 @@ public final class AlertNotifier: @unchecked Sendable {
     private var thread: Thread?
     private var finished = false
     // Only touched on the notifier's thread: attempts made and not yet recorded, by outbox id.
-    private var unrecorded: [Int64: Attempt] = [:]
+    private var unrecorded: [Int64: DeliveryAttempt] = [:]
     /// The highest outbox id this process has attempted: newer rows are found by id, not behind the unrecorded ones.
     private var highestAttempted: Int64 = 0
     private var lastRecord = Date()
     private let recordInterval: TimeInterval
+    /// When set, the ingest writer records the attempts (`DeliveryLog`); otherwise this thread does, every
+    /// `recordInterval`, when the database is free.
+    private let deliveries: DeliveryLog?
 
     /// - Parameters:
     ///   - firstDelay: the delay before the first retry, in ms (doubled at each failure up to `maximumDelay`).
     public init(databasePath: String, channels: [any NotificationChannel], commune: String, logger: Logger,
-                maximumAttempts: Int = 30, firstDelay: Int64 = 1_000, maximumDelay: Int64 = 300_000, recordInterval: TimeInterval = 2) {
+                maximumAttempts: Int = 30, firstDelay: Int64 = 1_000, maximumDelay: Int64 = 300_000, recordInterval: TimeInterval = 2,
+                deliveries: DeliveryLog? = nil) {
         self.recordInterval = recordInterval
+        self.deliveries = deliveries
         self.databasePath = databasePath
         self.channels = Dictionary(channels.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.commune = commune
@@ -90,7 +95,7 @@ public final class AlertNotifier: @unchecked Sendable {
             var delivered = 0
             do {
                 delivered = try deliverDue(db)
-                if Date().timeIntervalSince(lastRecord) >= recordInterval { try recordAttempts(db) }
+                if deliveries != nil || Date().timeIntervalSince(lastRecord) >= recordInterval { try recordAttempts(db) }
             } catch {
                 logger.error("alert notifier: cannot read or update the outbox; retrying", metadata: ["error": "\(error)"])
             }
@@ -101,14 +106,28 @@ public final class AlertNotifier: @unchecked Sendable {
             }
         }
         do {
-            try recordAttempts(db)
+            if let deliveries {
+                // The writer has stopped by now: what it did not record, this thread does (or it is sent again).
+                let rest = deliveries.take()
+                if !rest.isEmpty { try db.transaction { for attempt in rest { try attempt.record(db: db, logger: logger) } } }
+            } else {
+                try recordAttempts(db)
+            }
         } catch {
             logger.error("alert notifier: could not record the last deliveries; they will be sent again", metadata: ["error": "\(error)"])
         }
     }
 
-    /// Records the attempts made since the last record, in one transaction, unless the database is busy (then later).
+    /// Records the attempts made since the last record, in one transaction, unless the database is busy (then later);
+    /// with a `DeliveryLog`, forgets those the writer has recorded.
     private func recordAttempts(_ db: Connection) throws {
+        if let deliveries {
+            // Forgotten once the database holds this very attempt (not an older one of the same row).
+            for (id, attempts) in deliveries.takeRecorded() where unrecorded[id]?.attempts == attempts {
+                unrecorded[id] = nil
+            }
+            return
+        }
         guard !unrecorded.isEmpty else {
             // Nothing waited: the interval starts now, so a lone delivery after a quiet spell waits for company too.
             lastRecord = Date()
@@ -116,26 +135,12 @@ public final class AlertNotifier: @unchecked Sendable {
         }
         let attempts = unrecorded.values.sorted { $0.id < $1.id }
         do {
-            try db.transaction { for attempt in attempts { try record(attempt, db: db) } }
+            try db.transaction { for attempt in attempts { try attempt.record(db: db, logger: logger) } }
         } catch let error as SQLiteError where error.isBusy {
             return
         }
         lastRecord = Date()
         unrecorded.removeAll()
-    }
-
-    /// What became of one delivery attempt, recorded with the others of its period in one transaction.
-    private struct Attempt {
-        let id: Int64
-        let alert: Int64
-        let event: String
-        let channel: String
-        let attempts: Int64
-        let time: Int64
-        let failure: String?
-
-        /// Delivered, or given up (too many attempts, or the channel is gone: `channel` is then empty).
-        func isFinal(_ maximumAttempts: Int) -> Bool { failure == nil || attempts >= maximumAttempts || channel.isEmpty }
     }
 
     /// Sends the due deliveries, oldest first (an attempt not yet recorded is due again only once its retry delay
@@ -154,7 +159,7 @@ public final class AlertNotifier: @unchecked Sendable {
             .compactMap { row -> (id: Int64, alert: Int64, event: String, channel: String, attempts: Int64)? in
                 guard let made = unrecorded[row.id] else { return row }
                 // Delivered, abandoned, or waiting for its retry: not yet.
-                guard made.failure != nil, !made.isFinal(maximumAttempts), now >= made.time + delay(after: made.attempts) else { return nil }
+                guard !made.isFinal, now >= made.nextAttemptAt else { return nil }
                 return (row.id, row.alert, row.event, row.channel, made.attempts)
             }
             .prefix(50)
@@ -173,12 +178,17 @@ public final class AlertNotifier: @unchecked Sendable {
             } else {
                 failure = "no channel named '\(row.channel)' in the configuration (it was removed since the alert changed)"
             }
-            let attempt = Attempt(id: row.id, alert: row.alert, event: row.event, channel: failure == nil || channels[row.channel] != nil ? row.channel : "",
-                                  attempts: row.attempts + 1, time: Int64(Date().timeIntervalSince1970 * 1000), failure: failure)
+            let known = failure == nil || channels[row.channel] != nil
+            let time = Int64(Date().timeIntervalSince1970 * 1000)
+            let attempt = DeliveryAttempt(id: row.id, alert: row.alert, event: row.event, channel: known ? row.channel : "",
+                                          attempts: row.attempts + 1, time: time, failure: failure,
+                                          abandoned: failure != nil && (!known || row.attempts + 1 >= Int64(maximumAttempts)),
+                                          nextAttemptAt: time + delay(after: row.attempts + 1))
             unrecorded[row.id] = attempt
+            deliveries?.add(attempt)
             highestAttempted = max(highestAttempted, row.id)
             attempted += 1
-            if failure != nil, !attempt.isFinal(maximumAttempts) {
+            if failure != nil, !attempt.isFinal {
                 logger.warning("alert notification failed; will retry", metadata: ["alert": "\(row.alert)", "channel": "\(row.channel)",
                                "attempt": "\(attempt.attempts)", "retry_in_ms": "\(delay(after: attempt.attempts))", "error": "\(failure ?? "")"])
             }
@@ -189,24 +199,5 @@ public final class AlertNotifier: @unchecked Sendable {
     /// The wait before the next attempt after `attempts` failed ones: 1 s, 2 s, 4 s … at most `maximumDelay`.
     private func delay(after attempts: Int64) -> Int64 {
         min(maximumDelay, firstDelay << min(max(attempts - 1, 0), 20))
-    }
-
-    private func record(_ attempt: Attempt, db: Connection) throws {
-        let metadata: Logger.Metadata = ["alert": "\(attempt.alert)", "event": "\(attempt.event)", "channel": "\(attempt.channel)",
-                                         "attempt": "\(attempt.attempts)"]
-        guard let failure = attempt.failure else {
-            try db.cached("UPDATE alert_outbox SET attempts = ?, delivered_at = ?, last_error = NULL WHERE id = ?")
-                .execute([attempt.attempts, attempt.time, attempt.id])
-            logger.debug("alert notification delivered", metadata: metadata)
-            return
-        }
-        if attempt.isFinal(maximumAttempts) {
-            try db.cached("UPDATE alert_outbox SET attempts = ?, failed_at = ?, last_error = ? WHERE id = ?")
-                .execute([attempt.attempts, attempt.time, failure, attempt.id])
-            logger.error("alert notification abandoned", metadata: metadata.merging(["error": "\(failure)"]) { $1 })
-        } else {
-            try db.cached("UPDATE alert_outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?")
-                .execute([attempt.attempts, attempt.time + delay(after: attempt.attempts), failure, attempt.id])
-        }
     }
 }

@@ -121,6 +121,7 @@ public final class StorageWriter: @unchecked Sendable {
                 // `rollup_backlog` otherwise, but tools reading the database meanwhile would see stale days).
                 let stopping = isStopping
                 refreshRollupsWhenIdle(writer, complete: stopping)
+                commitObserverWritesWhenIdle(writer)
                 if stopping { return }
                 try upkeep(connection: connection, writer: writer, idle: true)
                 // Rollup work due: go on at once; days and months being refreshed slice by slice: come back soon.
@@ -172,6 +173,18 @@ public final class StorageWriter: @unchecked Sendable {
         } catch {
             writer.rollback()
             logger.error("rollup refresh failed; retried when idle", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// What the observer has to write (the notifier's delivery results) goes in with the next batch, or here when
+    /// no message comes; a failure is retried at the next idle tick.
+    private func commitObserverWritesWhenIdle(_ writer: ReadingWriter) {
+        guard writer.observerHasPendingWrites else { return }
+        do {
+            try writer.commitObserverWrites()
+        } catch {
+            writer.rollback()
+            logger.warning("could not record alert deliveries; retried", metadata: ["error": "\(error)"])
         }
     }
 
