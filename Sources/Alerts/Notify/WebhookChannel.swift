@@ -4,7 +4,8 @@ import FoundationNetworking
 #endif
 
 /// Sends each change of an alert as a JSON `POST` to the commune's URL (its ticketing tool, a chat bridge, a
-/// supervisor). A 2xx answer is a delivery; anything else, or no answer within `timeout`, is retried.
+/// supervisor). A 2xx answer is a delivery; anything else, or no answer within `timeout`, is retried. `http://`
+/// URLs are posted on a plain socket (`HTTPPost`), `https://` ones through URLSession.
 public struct WebhookChannel: NotificationChannel {
     public let name: String
     public let url: URL
@@ -17,6 +18,11 @@ public struct WebhookChannel: NotificationChannel {
     }
 
     public func deliver(_ notification: AlertNotification) throws {
+        if url.scheme?.lowercased() == "http" {
+            let status = try HTTPPost(url: url, timeout: timeout).send(Array(try AlertPayload(notification).json()))
+            guard (200..<300).contains(status) else { throw NotificationError("POST \(url.absoluteString) answered HTTP \(status)") }
+            return
+        }
         var request = URLRequest(url: url, timeoutInterval: timeout)
         request.httpMethod = "POST"
         request.setValue("application/json; charset=utf-8", forHTTPHeaderField: "Content-Type")
