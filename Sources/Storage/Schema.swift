@@ -418,6 +418,10 @@ public enum Schema {
                 CREATE INDEX alerts_unacknowledged ON alerts(raised_at) WHERE state = 'open' AND escalated_at IS NULL;
                 """)
         }
+        migrator.register("017_alert_outbox_by_alert") { db in
+            // The alerts whose opening was never queued (opened during a maintenance) are found by alert.
+            try db.execute("CREATE INDEX alert_outbox_by_alert ON alert_outbox(alert_id, event)")
+        }
         return migrator
     }
 

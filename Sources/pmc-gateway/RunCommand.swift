@@ -63,14 +63,20 @@ struct RunCommand: AsyncParsableCommand {
             logger: logger))
         // Time-driven rules (silence, escalation) check at least every 30 s, and twice per shortest reporting interval
         // or escalation delay.
-        let escalation = EscalationMonitor(rules: rules)
+        let maintenance = MaintenanceCalendar(windows: rules.maintenance, assets: assets, timeZone: timeZone)
+        let escalation = EscalationMonitor(rules: rules, maintenance: maintenance)
         var scheduler: AlertScheduler?
-        if rules.silence != nil || !escalation.isEmpty {
+        let afterMaintenance = maintenance.isEmpty || channels.isEmpty ? nil : MaintenanceMonitor(calendar: maintenance)
+        let usual = UsualConsumptionMonitor(rules: rules, assets: assets, timeZone: timeZone, maintenance: maintenance)
+        if rules.silence != nil || !escalation.isEmpty || afterMaintenance != nil || !usual.isEmpty {
             let shortestReport = rules.silence == nil ? nil : profiles.values.map(\.reportingInterval).filter { $0 > 0 }.min() ?? 60
             let shortest = [shortestReport, escalation.shortestDelay].compactMap { $0 }.min() ?? 60
             scheduler = AlertScheduler(databasePath: config.storage.database,
-                                       silence: rules.silence.map { SilenceMonitor(rule: $0, assets: assets, profiles: profiles, timeZone: timeZone) },
-                                       escalation: escalation.isEmpty ? nil : escalation, channels: channelNames,
+                                       silence: rules.silence.map {
+                                           SilenceMonitor(rule: $0, assets: assets, profiles: profiles, timeZone: timeZone, maintenance: maintenance)
+                                       },
+                                       escalation: escalation.isEmpty ? nil : escalation, maintenance: afterMaintenance,
+                                       usualConsumption: usual.isEmpty ? nil : usual, channels: channelNames,
                                        interval: min(30, max(1, Double(shortest) / 2)), logger: Logger(label: "pmc.alerts"),
                                        didQueueNotifications: { notifier.wake() })
         }

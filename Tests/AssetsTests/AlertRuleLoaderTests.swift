@@ -142,11 +142,14 @@ struct AlertRuleLoaderTests {
               - {id: bad4, name: X, kind: threshold, metric: co2, asset_types: [room], above: 1, tolerance: 2}
               - {id: bad5, name: X, kind: implausible, metric: co2, asset_types: [room]}
               - {id: bad6, name: X, kind: counter_rollback, metric: co2, asset_types: [room], for: 1h}
+              - {id: usuel, name: U, kind: consumption_above_usual, metric: co2, asset_types: [room], percentile: 90, weeks: 6}
+              - {id: bad7, name: X, kind: consumption_above_usual, metric: co2, asset_types: [room], weeks: 1}
             overrides:
               - {asset: ECOLE-CP, rule: figee, for: 24h}
               - {asset: ECOLE-CP, rule: impossible, above: 5}
             """)
-        #expect(set.rules.map(\.id) == ["chute", "figee", "impossible", "recul"])
+        #expect(set.rules.map(\.id) == ["chute", "figee", "impossible", "recul", "usuel"])
+        #expect(set.rules[4].kind == .consumptionAboveUsual && set.rules[4].percentile == 90 && set.rules[4].weeks == 6)
         let rate = set.rules[0]
         #expect(rate.kind == .rateOfChange && rate.direction == .below && rate.level == -10 && rate.clearLevel == -2 && rate.ratePer == 3_600)
         let stuck = set.rules[1]
@@ -161,7 +164,8 @@ struct AlertRuleLoaderTests {
         #expect(byLine[9]?.contains("'tolerance' only applies to kind stuck or counter_rollback") == true)
         #expect(byLine[10]?.contains("needs 'min', 'max' or both") == true)
         #expect(byLine[11]?.contains("a counter_rollback rule takes no 'for'") == true)
-        #expect(byLine[14]?.contains("has no level to override") == true)
+        #expect(byLine[13]?.contains("'weeks'") == true)
+        #expect(byLine[16]?.contains("has no level to override") == true)
         #expect(set.overrides.count == 1)
     }
 
@@ -230,6 +234,21 @@ struct AlertRuleLoaderTests {
         #expect(byLine[17]?.contains("'mon' must list times") == true && byLine[17]?.contains("'tue' must list times") == true)
         #expect(byLine[19]?.contains("'from' first") == true)
         #expect(byLine[0]?.contains("unknown calendar 'ecol'") == true && byLine[0]?.contains("did you mean 'ecole'") == true)
+    }
+
+    @Test("maintenance windows: assets and local times read; an unknown asset and times in the wrong order refused at their line")
+    func maintenance() throws {
+        let (set, issues, _) = try load("""
+            maintenance:
+              - {assets: [ECOLE-CP, CRECHE-DORTOIR], from: "2026-12-01 08:00", to: "2026-12-01T17:30", reason: "Travaux de peinture"}
+              - {assets: [ECOLE-CPP], from: "2026-12-01 08:00", to: "2026-12-01 17:00"}
+              - {assets: [ECOLE-CP], from: "2026-12-02 17:00", to: "2026-12-02 08:00"}
+            """)
+        #expect(set.maintenance == [MaintenanceWindow(assets: ["ECOLE-CP", "CRECHE-DORTOIR"], from: 2026_12_01_0800, to: 2026_12_01_1730,
+                                                      reason: "Travaux de peinture")])
+        let byLine = Dictionary(grouping: issues, by: { $0.line ?? 0 }).mapValues { $0.map(\.message).joined(separator: " | ") }
+        #expect(byLine[3]?.contains("unknown asset 'ECOLE-CPP'") == true && byLine[3]?.contains("did you mean 'ECOLE-CP'") == true)
+        #expect(byLine[4]?.contains("'from' first") == true)
     }
 
     @Test("silence: its settings, their defaults, and a bad severity at its line")

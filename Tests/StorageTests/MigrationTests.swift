@@ -21,7 +21,7 @@ struct MigrationTests {
             }
         }
         let applied = try Schema.migrate(db)
-        #expect(applied == ["009_packed_measurements", "010_latest_from_measurements", "011_measurements_by_hour", "012_hourly_rollups_by_time", "013_alerts", "014_alert_outbox", "015_alert_condition_memory", "016_alert_escalation"])
+        #expect(applied == ["009_packed_measurements", "010_latest_from_measurements", "011_measurements_by_hour", "012_hourly_rollups_by_time", "013_alerts", "014_alert_outbox", "015_alert_condition_memory", "016_alert_escalation", "017_alert_outbox_by_alert"])
         let after = try db.prepare("SELECT series_id, ts, value FROM readings ORDER BY series_id, ts").map { [Double($0.int(0)), Double($0.int(1)), $0.double(2)] }
         #expect(after == before.sorted { ($0[0], $0[1]) < ($1[0], $1[1]) })
         #expect(try db.scalarInt("SELECT count(*) FROM measurements") == 100)   // 50 instants × 2 devices
@@ -41,7 +41,7 @@ struct MigrationTests {
         for (series, period, start) in [(Int64(1), Int64(1), Int64(3_600_000)), (1, 1, 7_200_000), (2, 1, 3_600_000), (1, 2, 0), (1, 3, 0)] {
             try db.run("INSERT INTO rollups VALUES (?, ?, ?, 2, 3.0, 1.0, 2.0, ?, 1.0, ?, 2.0, NULL)", series, period, start, start, start + 1)
         }
-        #expect(try Schema.migrate(db) == ["012_hourly_rollups_by_time", "013_alerts", "014_alert_outbox", "015_alert_condition_memory", "016_alert_escalation"])
+        #expect(try Schema.migrate(db) == ["012_hourly_rollups_by_time", "013_alerts", "014_alert_outbox", "015_alert_condition_memory", "016_alert_escalation", "017_alert_outbox_by_alert"])
         let hours = try db.prepare("SELECT bucket_start, series_id, count, sum, last_ts FROM hourly_rollups").map { [$0.int(0), $0.int(1), $0.int(2), Int64($0.double(3)), $0.int(4)] }
         #expect(hours == [[3_600_000, 1, 2, 3, 3_600_001], [3_600_000, 2, 2, 3, 3_600_001], [7_200_000, 1, 2, 3, 7_200_001]])
         #expect(try db.prepare("SELECT period FROM rollups ORDER BY period").map { $0.int(0) } == [2, 3])
@@ -57,7 +57,7 @@ struct MigrationTests {
             INSERT INTO alert_conditions (asset_id, rule_id, state, since, clearing_since, evaluated_at) VALUES
                 ('ECOLE-CP', 'co2', 'pending', 1000, NULL, 2000), ('CRECHE', 'co2', 'active', 500, 1500, 2500)
             """)
-        #expect(try Schema.migrate(db) == ["015_alert_condition_memory", "016_alert_escalation"])
+        #expect(try Schema.migrate(db) == ["015_alert_condition_memory", "016_alert_escalation", "017_alert_outbox_by_alert"])
         let rows = try db.prepare("SELECT asset_id, state, since, coalesce(clearing_since, -1), evaluated_at, memory IS NULL FROM alert_conditions ORDER BY asset_id")
             .map { "\($0.string(0)) \($0.string(1)) \($0.int(2)) \($0.int(3)) \($0.int(4)) \($0.int(5))" }
         #expect(rows == ["CRECHE active 500 1500 2500 1", "ECOLE-CP pending 1000 -1 2000 1"])

@@ -59,6 +59,8 @@ enum AlertMessage {
             let nights = definition.nights == 1 ? "" : ", \(definition.nights) nuits de suite"
             return "\(definition.name) — \(place) : débit minimal de \(number(value)) \(unit)/h \(window)\(nights) (seuil "
                 + "\(number(definition.level)) \(unit)/h), depuis la nuit du \(AlertText.dateTime(since, timeZone: timeZone).prefix(10)) : fuite ?"
+        case .consumptionAboveUsual:
+            return "\(definition.name) — \(place) : \(number(value)) \(unit), \(when)"
         case .counterRollback:
             let previous = before.previous.map { " après \(number($0.value)) \(unit) (relevé du \(AlertText.dateTime($0.time, timeZone: timeZone)))" } ?? ""
             return "\(definition.name) — \(place) : index \(number(value)) \(unit)\(previous), le "
@@ -97,6 +99,33 @@ enum AlertMessage {
     /// `98 %`: a share as a whole percentage (French spacing).
     static func percent(_ share: Double) -> String { "\(number((share * 100).rounded()))\u{00A0}%" }
 
+    /// « Consommation inhabituelle — Mairie (1 place de la Mairie) : 152 kWh le mardi 01/12/2026, au-dessus du
+    /// 95e centile des 8 mardis précédents (118 kWh). »
+    static func aboveUsual(_ rule: AlertRuleDefinition, asset: Asset, consumption: Double, usual: Double, unit: String, day: Int64,
+                           history: Int, timeZone: TimeZone) -> String {
+        var place = asset.name
+        if let address = asset.address { place += " (\(address))" }
+        let weekday = dayName(day, timeZone: timeZone).split(separator: " ").first.map(String.init) ?? ""
+        return "\(rule.name) — \(place) : \(quantity(consumption, unit)) le \(dayName(day, timeZone: timeZone)), au-dessus du "
+            + "\(number(rule.percentile))e centile des \(history) \(weekday)s précédents (\(quantity(usual, unit)))."
+    }
+
+    /// `mardi 01/12/2026`.
+    static func dayName(_ milliseconds: Int64, timeZone: TimeZone) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let names = ["dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"]
+        let weekday = calendar.component(.weekday, from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+        return "\(names[weekday - 1]) \(AlertText.dateTime(milliseconds, timeZone: timeZone).prefix(10))"
+    }
+
+    /// `152 kWh` for 152,000 Wh; other units as they are.
+    static func quantity(_ value: Double, _ unit: String) -> String {
+        if unit == "Wh", abs(value) >= 1_000 { return "\(number(value / 1_000)) kWh" }
+        if unit == "L", abs(value) >= 1_000 { return "\(number(value / 1_000)) m³" }
+        return "\(number(value)) \(unit)"
+    }
+
     /// `h` for 3,600 s, `min` for 60 s, `j` for a day, otherwise `15 min` or `2 h`.
     static func span(_ seconds: Int) -> String {
         switch seconds {
@@ -133,7 +162,7 @@ enum AlertMessage {
         case .nightFlow:
             return "Débit minimal de nuit revenu à \(number(value)) \(unit)/h (sous \(number(definition.clearLevel)) \(unit)/h) la nuit du "
                 + "\(AlertText.dateTime(since, timeZone: timeZone).prefix(10))."
-        case .threshold, .lampOut, .dayBurner, .litDuringSwitchOff, .counterRollback:
+        case .threshold, .lampOut, .dayBurner, .litDuringSwitchOff, .counterRollback, .consumptionAboveUsual:
             break
         }
         let side = definition.direction == .above ? "sous" : "au-dessus de"

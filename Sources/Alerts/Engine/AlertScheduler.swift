@@ -3,13 +3,16 @@ import Logging
 import SQLiteDB
 import Storage
 
-/// Runs the time-driven rules — silence and escalation — on its own thread and connection, every `interval`: their
+/// Runs the time-driven rules — silence, escalation, consumption against its usual level, the end of maintenance
+/// windows — on its own thread and connection, every `interval`: their
 /// alerts depend on time passing, not on a reading arriving (a silent device sends none). Each round is one
 /// transaction, with its notifications queued in it.
 public final class AlertScheduler: @unchecked Sendable {
     private let databasePath: String
     private let silence: SilenceMonitor?
     private let escalation: EscalationMonitor?
+    private let maintenance: MaintenanceMonitor?
+    private let usualConsumption: UsualConsumptionMonitor?
     private let channels: [String]
     private let interval: TimeInterval
     private let logger: Logger
@@ -21,9 +24,12 @@ public final class AlertScheduler: @unchecked Sendable {
     private var finished = false
     private var started = false
 
-    public init(databasePath: String, silence: SilenceMonitor?, escalation: EscalationMonitor? = nil, channels: [String],
-                interval: TimeInterval, logger: Logger, didQueueNotifications: (@Sendable () -> Void)? = nil) {
+    public init(databasePath: String, silence: SilenceMonitor?, escalation: EscalationMonitor? = nil, maintenance: MaintenanceMonitor? = nil,
+                usualConsumption: UsualConsumptionMonitor? = nil, channels: [String], interval: TimeInterval, logger: Logger,
+                didQueueNotifications: (@Sendable () -> Void)? = nil) {
         self.databasePath = databasePath
+        self.usualConsumption = usualConsumption
+        self.maintenance = maintenance
         self.silence = silence
         self.escalation = escalation
         self.channels = channels
@@ -70,9 +76,15 @@ public final class AlertScheduler: @unchecked Sendable {
                 let changes = try connection.transaction {
                     try (silence?.evaluate(db: connection, channels: channels, now: now, since: startedAt) ?? [])
                         + (escalation?.evaluate(db: connection, channels: channels, now: now) ?? [])
+                        + (usualConsumption?.evaluate(db: connection, channels: channels, now: now) ?? [])
                 }
-                for alert in changes { logger.announce(alert) }
-                if !changes.isEmpty, !channels.isEmpty { didQueueNotifications?() }
+                let notified = try connection.transaction { try maintenance?.evaluate(db: connection, channels: channels, now: now) ?? [] }
+                for alert in notified {
+                    logger.notice("maintenance terminée : alerte toujours ouverte, notifiée maintenant : \(alert.message)",
+                                  metadata: ["alert": "\(alert.id)", "asset": "\(alert.assetID)", "rule": "\(alert.ruleID)"])
+                }
+                for alert in changes { logger.announce(alert, underMaintenance: silence?.maintenance?.period(of: alert.assetID, at: now)) }
+                if !changes.isEmpty || !notified.isEmpty, !channels.isEmpty { didQueueNotifications?() }
             } catch {
                 logger.error("silence and escalation check failed; retrying at the next round", metadata: ["error": "\(error)"])
             }

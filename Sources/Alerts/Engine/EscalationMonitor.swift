@@ -7,8 +7,11 @@ import SQLiteDB
 public struct EscalationMonitor: Sendable {
     /// Milliseconds before escalation, by rule id (silence alerts under their own rule ids).
     let delays: [String: Int64]
+    /// An escalation during a maintenance is recorded, not notified.
+    let maintenance: MaintenanceCalendar?
 
-    public init(rules: AlertRuleSet) {
+    public init(rules: AlertRuleSet, maintenance: MaintenanceCalendar? = nil) {
+        self.maintenance = maintenance
         var delays: [String: Int64] = [:]
         for rule in rules.rules { if let after = rule.escalateAfter { delays[rule.id] = Int64(after) * 1000 } }
         if let after = rules.silence?.escalateAfter {
@@ -25,7 +28,7 @@ public struct EscalationMonitor: Sendable {
 
     /// Escalates the open alerts past their delay at `now`; returns them.
     public func evaluate(db: Connection, channels: [String], now: Int64) throws -> [Alert] {
-        let store = AlertStore(connection: db, channels: channels)
+        let store = AlertStore(connection: db, channels: channels, maintenance: maintenance)
         return try store.unacknowledged().compactMap { alert in
             guard let delay = delays[alert.ruleID], now - alert.raisedAt >= delay else { return nil }
             return try store.escalate(id: alert.id, at: now)

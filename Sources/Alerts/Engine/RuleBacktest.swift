@@ -45,12 +45,48 @@ public struct RuleBacktest {
             guard let effective = tuned.rules(for: asset).first,
                   let watched = WatchedRule.bind(effective, to: asset, communeCoordinates: communeCoordinates, calendars: rules.calendars,
                                                  assets: assetsByID).0 else { return nil }
+            if effective.kind == .consumptionAboveUsual {
+                return try usualConsumptionEpisodes(effective, asset: asset, from: from, to: to)
+            }
             // Several devices of one asset may measure the metric: one time line.
             let readings = try queries.readings(asset: asset.id, metric: rule.metric, from: from, to: to, limit: .max)
                 .sorted { $0.time < $1.time }
             return AssetResult(assetID: asset.id, readings: readings.count,
                                episodes: Self.episodes(watched, readings.map { ($0.time, $0.value) }, calendar: calendar))
         }
+    }
+
+    /// A day-by-day replay of `consumption_above_usual`, as `UsualConsumptionMonitor` judges: a run of days above
+    /// the usual level is one episode (its peak, the highest day). `readings` counts the days judged.
+    func usualConsumptionEpisodes(_ rule: AlertRuleDefinition, asset: Asset, from: Int64, to: Int64) throws -> AssetResult {
+        let monitor = UsualConsumptionMonitor(rules: AlertRuleSet(rules: [rule]), assets: [asset], timeZone: calendar.timeZone)
+        guard let item = monitor.watched.first else { return AssetResult(assetID: asset.id, readings: 0, episodes: []) }
+        var episodes: [Episode] = []
+        var open: Episode?
+        var judged = 0
+        var day = calendar.startOfDay(for: Date(timeIntervalSince1970: Double(from) / 1000))
+        while Int64(day.timeIntervalSince1970 * 1000) < to {
+            let start = Int64(day.timeIntervalSince1970 * 1000)
+            if let judgement = try monitor.judge(item, day: start, calendar: calendar, queries: queries) {
+                judged += 1
+                if judgement.above {
+                    if var current = open {
+                        current.peak = max(current.peak, judgement.consumption)
+                        open = current
+                    } else {
+                        open = Episode(since: start, raisedAt: start, clearedAt: nil, peak: judgement.consumption)
+                    }
+                } else if var current = open {
+                    current.clearedAt = start
+                    episodes.append(current)
+                    open = nil
+                }
+            }
+            guard let next = calendar.date(byAdding: .day, value: 1, to: day) else { break }
+            day = next
+        }
+        if let open { episodes.append(open) }
+        return AssetResult(assetID: asset.id, readings: judged, episodes: episodes)
     }
 
     /// The episodes `rule` raises over readings in time order, as the evaluator would step through them (a lamp in

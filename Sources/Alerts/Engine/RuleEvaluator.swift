@@ -22,6 +22,8 @@ public final class RuleEvaluator: ReadingObserver {
     private var states: [ConditionKey: (state: ThresholdState, evaluatedAt: Int64?, memory: ReadingMemory)] = [:]
     /// The alerts this batch opened or resolved, announced once it commits.
     private var announcements: [Alert] = []
+    /// Assets under maintenance: their alerts' changes are not queued for the channels.
+    private let maintenance: MaintenanceCalendar
     /// The notifier's delivery results, recorded in the writer's batches; those of the batch being committed.
     private let deliveries: DeliveryLog?
     private var recordingInBatch: [DeliveryAttempt] = []
@@ -40,12 +42,14 @@ public final class RuleEvaluator: ReadingObserver {
                 communeCoordinates: Coordinates? = nil, deliveries: DeliveryLog? = nil, didQueueNotifications: (@Sendable () -> Void)? = nil) {
         self.channels = channels
         self.deliveries = deliveries
+        self.maintenance = MaintenanceCalendar(windows: rules.maintenance, assets: assets, timeZone: timeZone)
         self.didQueueNotifications = didQueueNotifications
         var byAsset: [String: [String: [WatchedRule]]] = [:]
         let assetsByID = Dictionary(assets.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var skipped: [String: (count: Int, reason: String, example: String)] = [:]
         for asset in assets {
-            for rule in rules.rules(for: asset) {
+            // Consumption against its usual level is judged per day, by the scheduler (UsualConsumptionMonitor).
+            for rule in rules.rules(for: asset) where rule.kind != .consumptionAboveUsual {
                 let (watched, reason) = WatchedRule.bind(rule, to: asset, communeCoordinates: communeCoordinates,
                                                          calendars: rules.calendars, assets: assetsByID)
                 if let watched {
@@ -82,7 +86,7 @@ public final class RuleEvaluator: ReadingObserver {
             recordingInBatch = deliveries.take()
             for attempt in recordingInBatch { try attempt.record(db: db, logger: logger) }
         }
-        let store = AlertStore(connection: db, channels: channels)
+        let store = AlertStore(connection: db, channels: channels, maintenance: maintenance)
         // In time order, so that a batch holding several readings of one series steps through them as they happened;
         // readings of one millisecond (a burst timed by its receipt) in arrival order.
         let ordered = readings.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
@@ -135,7 +139,9 @@ public final class RuleEvaluator: ReadingObserver {
             deliveries?.markRecorded(recordingInBatch)
             recordingInBatch.removeAll()
         }
-        for alert in announcements { logger.announce(alert) }
+        for alert in announcements {
+            logger.announce(alert, underMaintenance: maintenance.period(of: alert.assetID, at: alert.resolution?.at ?? alert.raisedAt))
+        }
         if !announcements.isEmpty, !channels.isEmpty { didQueueNotifications?() }
         announcements.removeAll()
     }

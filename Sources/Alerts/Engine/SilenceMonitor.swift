@@ -16,7 +16,11 @@ public struct SilenceMonitor {
     let profiles: [String: DeviceProfile]
     let timeZone: TimeZone
 
-    public init(rule: SilenceRule, assets: [Asset], profiles: [String: DeviceProfile], timeZone: TimeZone) {
+    /// Assets under maintenance: their silence alerts are stored but not notified.
+    let maintenance: MaintenanceCalendar?
+
+    public init(rule: SilenceRule, assets: [Asset], profiles: [String: DeviceProfile], timeZone: TimeZone, maintenance: MaintenanceCalendar? = nil) {
+        self.maintenance = maintenance
         self.rule = rule
         self.assets = Dictionary(assets.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         self.profiles = profiles
@@ -26,7 +30,7 @@ public struct SilenceMonitor {
     /// Raises and resolves silence alerts as things stand at `now` (devices never heard from count from `since`,
     /// the gateway's start). Returns the alerts opened or resolved.
     public func evaluate(db: Connection, channels: [String], now: Int64, since: Int64) throws -> [Alert] {
-        let store = AlertStore(connection: db, channels: channels)
+        let store = AlertStore(connection: db, channels: channels, maintenance: maintenance)
         let devices = try GatewayQueries(connection: db).devices().filter { device in
             guard let profile = device.profile.flatMap({ profiles[$0] }), device.asset != nil else { return false }
             return profile.reportingInterval > 0

@@ -105,6 +105,8 @@ struct WatchedRule {
             return (value < previous.value - definition.tolerance ? 1 : 0, next)
         case .threshold, .lampOut, .dayBurner, .litDuringSwitchOff, .nightFlow:
             return (comparable(time: time, value: value, calendar: calendar), memory)
+        case .consumptionAboveUsual:
+            return (nil, memory)   // judged per day by UsualConsumptionMonitor
         }
     }
 
@@ -114,7 +116,7 @@ struct WatchedRule {
         case .threshold:
             guard definition.relativeTo != nil else { return value }
             return nominalPower.map { value / $0 }
-        case .rateOfChange, .stuck, .implausible, .counterRollback, .nightFlow:
+        case .rateOfChange, .stuck, .implausible, .counterRollback, .nightFlow, .consumptionAboveUsual:
             return value
         case .lampOut, .dayBurner:
             guard let nominalPower, let coordinates else { return nil }
@@ -138,7 +140,7 @@ struct WatchedRule {
         case .implausible:
             if let minimum = definition.plausibleMin, value < minimum { minimum } else { definition.plausibleMax }
         case .counterRollback: memory.previous?.value
-        case .stuck: nil
+        case .stuck, .consumptionAboveUsual: nil
         }
     }
 }

@@ -10,9 +10,18 @@ public struct AlertStore {
     /// The notification channels every change is queued for (`alert_outbox`), in the change's transaction.
     private let channels: [String]
 
-    public init(connection: Connection, channels: [String] = []) {
+    /// Assets under maintenance: their changes are not queued (the alert is stored all the same).
+    private let maintenance: MaintenanceCalendar?
+
+    public init(connection: Connection, channels: [String] = [], maintenance: MaintenanceCalendar? = nil) {
         self.db = connection
         self.channels = channels
+        self.maintenance = maintenance
+    }
+
+    /// True when changes of `assetID`'s alerts at `time` are not notified (a maintenance covers it).
+    public func isSuppressed(assetID: String, at time: Int64) -> Bool {
+        maintenance?.period(of: assetID, at: time) != nil
     }
 
     /// What a change of an alert tells the agents.
@@ -22,8 +31,12 @@ public struct AlertStore {
         case escalated
     }
 
-    /// Queues the change for every channel.
-    private func enqueue(_ event: Event, alertID: Int64, at time: Int64) throws {
+    /// Queues the change for every channel, unless a maintenance covers the asset then — but the end of an alert
+    /// the agents were told about (its acknowledgement, its resolution) is always told.
+    private func enqueue(_ event: Event, alertID: Int64, assetID: String, at time: Int64) throws {
+        if isSuppressed(assetID: assetID, at: time) {
+            guard event == .acknowledged || event == .resolved, try wasNotified(alertID) else { return }
+        }
         for channel in channels {
             try db.cached("INSERT INTO alert_outbox (alert_id, event, channel, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)")
                 .execute([alertID, event.rawValue, channel, time, time])
@@ -55,7 +68,7 @@ public struct AlertStore {
                           cause.raisedAt, cause.value, cause.threshold, cause.message])
         guard inserted > 0 else { return nil }
         let id = db.lastInsertRowID
-        try enqueue(.opened, alertID: id, at: cause.raisedAt)
+        try enqueue(.opened, alertID: id, assetID: cause.assetID, at: cause.raisedAt)
         return try alert(id: id)
     }
 
@@ -88,7 +101,7 @@ public struct AlertStore {
             UPDATE alerts SET state = 'acknowledged', acknowledged_at = ?, acknowledged_by = ?, acknowledgement_comment = ?
             WHERE id = ? AND state = 'open'
             """, time, agent, comment, id)
-        try enqueue(.acknowledged, alertID: id, at: time)
+        try enqueue(.acknowledged, alertID: id, assetID: current.assetID, at: time)
         return try existing(id)
     }
 
@@ -102,8 +115,28 @@ public struct AlertStore {
             UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_by = ?, resolution_comment = ?
             WHERE id = ? AND state != 'resolved'
             """, time, agent, comment, id)
-        try enqueue(.resolved, alertID: id, at: time)
+        try enqueue(.resolved, alertID: id, assetID: current.assetID, at: time)
         return try existing(id)
+    }
+
+    /// True when the alert's opening was queued for the channels.
+    private func wasNotified(_ alertID: Int64) throws -> Bool {
+        try db.cached("SELECT 1 FROM alert_outbox WHERE alert_id = ? AND event = 'opened' LIMIT 1").first([alertID]) { _ in true } ?? false
+    }
+
+    /// Unresolved alerts whose opening was never queued for the channels (opened during a maintenance).
+    public func unnotified() throws -> [Alert] {
+        try db.cached("""
+            SELECT \(Self.columns) FROM alerts a WHERE state != 'resolved'
+            AND NOT EXISTS (SELECT 1 FROM alert_outbox o WHERE o.alert_id = a.id AND o.event = 'opened')
+            """).map([], Self.alert)
+    }
+
+    /// The maintenance is over and the alert still unresolved: its opening is queued now.
+    @discardableResult
+    public func notifyAfterMaintenance(_ alert: Alert, at time: Int64) throws -> Alert {
+        try enqueue(.opened, alertID: alert.id, assetID: alert.assetID, at: time)
+        return alert
     }
 
     /// Open alerts nobody has acknowledged nor escalated yet, oldest first: (id, rule, raised at).
@@ -118,8 +151,9 @@ public struct AlertStore {
         let changed = try db.cached("UPDATE alerts SET escalated_at = ? WHERE id = ? AND state = 'open' AND escalated_at IS NULL")
             .execute([time, id])
         guard changed > 0 else { return nil }
-        try enqueue(.escalated, alertID: id, at: time)
-        return try existing(id)
+        let alert = try existing(id)
+        try enqueue(.escalated, alertID: id, assetID: alert.assetID, at: time)
+        return alert
     }
 
     /// The condition of (asset, rule) cleared by itself: its unresolved alert, if any, is resolved with no agent.
@@ -130,7 +164,7 @@ public struct AlertStore {
             UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_by = NULL, resolution_comment = ?
             WHERE id = ? AND state != 'resolved'
             """, time, comment, current.id)
-        try enqueue(.resolved, alertID: current.id, at: time)
+        try enqueue(.resolved, alertID: current.id, assetID: assetID, at: time)
         return try existing(current.id)
     }
 

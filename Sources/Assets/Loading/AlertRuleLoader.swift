@@ -36,7 +36,7 @@ import Yams
 /// A threshold may judge the value as a share of an asset attribute: `{metric: apparent_power, above: 0.95,
 /// of: subscribed_power_kva}` (an attribute named `…_kva`/`…_kw` is in thousands of the reading's VA/W).
 enum AlertRuleLoader {
-    static let ruleKeys = ["id", "name", "metric", "kind", "share", "of", "switch_off", "window", "nights", "per", "tolerance", "min", "max", "days", "hours", "occupancy", "unoccupied_for", "asset_types",
+    static let ruleKeys = ["id", "name", "metric", "kind", "share", "of", "switch_off", "window", "nights", "per", "tolerance", "min", "max", "percentile", "weeks", "days", "hours", "occupancy", "unoccupied_for", "asset_types",
                            "domains", "above", "below", "for", "clear_below", "clear_above", "clear_for", "severity", "escalate_after", "source"]
     static let overrideKeys = ["asset", "rule", "enabled", "above", "below", "for", "clear_below", "clear_above", "clear_for"]
     static let severities = ["info", "warning", "critical"]
@@ -51,7 +51,8 @@ enum AlertRuleLoader {
         for path in paths {
             guard let root = YAMLDocument.load(path, what: "alert rules file", log: log) else { continue }
             let reader = YAMLReader(file: path, log: log)
-            guard let top = reader.mapping(root, "the alert rules file", keys: ["rules", "overrides", "silence", "calendars"]) else { continue }
+            guard let top = reader.mapping(root, "the alert rules file", keys: ["rules", "overrides", "silence", "calendars", "maintenance"]) else { continue }
+            CalendarLoader.readMaintenance(top.list("maintenance") ?? [], reader: reader, assets: Set(assets.map(\.id)), into: &set.maintenance)
             CalendarLoader.readCalendars(top.list("calendars") ?? [], reader: reader, into: &set.calendars)
             if let silence = top.mapping("silence", context: "silence", keys: ["missed_reports", "severity", "fold_into_parent", "escalate_after"]) {
                 var rule = SilenceRule()
@@ -115,7 +116,7 @@ enum AlertRuleLoader {
         case .threshold, .rateOfChange: level(entry, context: name)
         case .nightFlow: level(entry, context: name, direction: .above)
         case .lampOut, .dayBurner, .litDuringSwitchOff: lightingLevel(entry, kind: kind, context: name)
-        case .stuck, .implausible, .counterRollback: conditionLevel(entry, kind: kind, context: name)
+        case .stuck, .implausible, .counterRollback, .consumptionAboveUsual: conditionLevel(entry, kind: kind, context: name)
         }
         let window = switch kind {
         case .litDuringSwitchOff: window(entry, "switch_off", context: name)
@@ -124,7 +125,7 @@ enum AlertRuleLoader {
         }
         let kindKeys: [(key: String, kinds: [AlertRuleDefinition.Kind])] = [
             ("switch_off", [.litDuringSwitchOff]), ("window", [.nightFlow]), ("of", [.threshold]), ("nights", [.nightFlow]), ("per", [.rateOfChange]),
-            ("tolerance", [.stuck, .counterRollback]),
+            ("tolerance", [.stuck, .counterRollback]), ("percentile", [.consumptionAboveUsual]), ("weeks", [.consumptionAboveUsual]),
             ("min", [.implausible]), ("max", [.implausible]),
         ]
         var misplaced = false
@@ -162,13 +163,19 @@ enum AlertRuleLoader {
         if !severities.contains(severity) {
             reader.log.add(reader.file, line: entry.line(of: "severity"), Suggestions.unknown("severity", severity, in: name, expected: severities))
         }
+        let percentile = entry.number("percentile", in: 50...100) ?? 95
+        let weeks = entry.integer("weeks", in: 2...52, unit: "weeks") ?? 8
+        if entry.node("percentile") != nil, entry.number("percentile", in: 50...100) == nil { misplaced = true }
+        if entry.node("weeks") != nil, entry.integer("weeks", in: 2...52, unit: "weeks") == nil { misplaced = true }
         guard let id, let title, let metric, let levels, severities.contains(severity), ratePer > 0, !misplaced,
               ![.litDuringSwitchOff, .nightFlow].contains(kind) || window != nil else { return nil }
-        return AlertRuleDefinition(id: id, name: title, metric: metric, kind: kind, window: window, schedule: schedule, nights: nights, relativeTo: entry.text("of"), ratePer: ratePer, tolerance: tolerance,
+        var rule = AlertRuleDefinition(id: id, name: title, metric: metric, kind: kind, window: window, schedule: schedule, nights: nights, relativeTo: entry.text("of"), ratePer: ratePer, tolerance: tolerance,
                                    plausibleMin: minimum, plausibleMax: maximum, assetTypes: types, domains: domains, direction: levels.direction,
                                    level: levels.level, duration: levels.duration ?? 0, clearLevel: levels.clearLevel,
                                    clearDuration: levels.clearDuration, severity: severity, escalateAfter: seconds(entry, "escalate_after"), source: entry.text("source"),
                                    origin: "\(reader.file):\(entry.line ?? 0)")
+        (rule.percentile, rule.weeks) = (percentile, weeks)
+        return rule
     }
 
     /// Every calendar an asset names is defined; rules judged by occupancy have calendars to read.
@@ -253,7 +260,7 @@ enum AlertRuleLoader {
     private static func conditionLevel(_ entry: YAMLMapping, kind: AlertRuleDefinition.Kind, context: String)
         -> (direction: AlertRuleDefinition.Direction, level: Double, duration: Int?, clearLevel: Double?, clearDuration: Int?)? {
         let refused = ["above", "below", "clear_above", "clear_below", "share"] + (kind == .implausible ? [] : ["clear_for"])
-            + (kind == .counterRollback ? ["for"] : [])
+            + (kind == .counterRollback || kind == .consumptionAboveUsual ? ["for"] : [])
         for key in refused where entry.node(key) != nil {
             entry.reader.log.add(entry.reader.file, line: entry.line(of: key), "\(context): a \(kind.rawValue) rule takes no '\(key)'"
                 + (kind == .implausible ? " (give the range with 'min' and 'max')" : kind == .stuck ? " (give how long with 'for')" : ""))

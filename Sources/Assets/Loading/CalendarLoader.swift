@@ -58,6 +58,40 @@ enum CalendarLoader {
         }
     }
 
+    static let maintenanceKeys = ["assets", "from", "to", "reason"]
+
+    /// `maintenance:` entries: `{assets: [ARMOIRE-A], from: "2026-12-01 08:00", to: "2026-12-01 17:00", reason: …}`.
+    static func readMaintenance(_ nodes: [Node], reader: YAMLReader, assets: Set<String>, into windows: inout [MaintenanceWindow]) {
+        for (index, node) in nodes.enumerated() {
+            let name = "maintenance #\(index + 1)"
+            guard let entry = reader.mapping(node, name, keys: maintenanceKeys) else { continue }
+            let named = entry.textList("assets") ?? []
+            if named.isEmpty {
+                reader.log.add(reader.file, line: entry.line, "\(name) names no asset: give 'assets: [ID, …]' (their descendants are covered too)")
+                continue
+            }
+            var valid = true
+            for asset in named where !assets.contains(asset) {
+                reader.log.add(reader.file, line: entry.line(of: "assets"), Suggestions.unknown("asset", asset, in: name, expected: assets.sorted()))
+                valid = false
+            }
+            let from = entry.text("from", required: true).flatMap(localTime)
+            let to = entry.text("to", required: true).flatMap(localTime)
+            guard let from, let to, from < to else {
+                reader.log.add(reader.file, line: entry.line, "\(name): give 'from' and 'to' as local times \"2026-12-01 08:00\", 'from' first")
+                continue
+            }
+            if valid { windows.append(MaintenanceWindow(assets: named, from: from, to: to, reason: entry.text("reason"))) }
+        }
+    }
+
+    /// `202612010800` from `2026-12-01 08:00` (or `2026-12-01T08:00`).
+    static func localTime(_ text: String) -> MaintenanceWindow.LocalTime? {
+        let parts = text.split(whereSeparator: { $0 == " " || $0 == "T" })
+        guard parts.count == 2, let date = day(String(parts[0])), let time = minutes(parts[1]), time < 24 * 60 else { return nil }
+        return Int64(date) * 10_000 + Int64(time / 60) * 100 + Int64(time % 60)
+    }
+
     /// `20261219` from `2026-12-19`.
     static func day(_ text: String) -> OccupancyCalendar.Day? {
         let parts = text.split(separator: "-").compactMap { Int($0) }
@@ -78,16 +112,18 @@ enum CalendarLoader {
 
     /// `"23:00-05:00"`: one daily window (it may wrap past midnight).
     static func window(_ text: String) -> AlertRuleDefinition.DailyWindow? {
-        func minutes(_ part: Substring) -> Int? {
-            let pieces = part.split(separator: ":")
-            guard pieces.count == 2, let hours = Int(pieces[0].trimmingCharacters(in: .whitespaces)),
-                  let minutes = Int(pieces[1].trimmingCharacters(in: .whitespaces)), (0...24).contains(hours), (0...59).contains(minutes),
-                  hours * 60 + minutes <= 24 * 60 else { return nil }
-            return hours * 60 + minutes
-        }
         let parts = text.split(separator: "-")
         guard parts.count == 2, let from = minutes(parts[0]), let to = minutes(parts[1]), from != to else { return nil }
         return AlertRuleDefinition.DailyWindow(from: from, to: to)
+    }
+
+    /// `08:30` as minutes after midnight (`24:00` allowed: the end of a day).
+    static func minutes(_ part: Substring) -> Int? {
+        let pieces = part.split(separator: ":")
+        guard pieces.count == 2, let hours = Int(pieces[0].trimmingCharacters(in: .whitespaces)),
+              let minutes = Int(pieces[1].trimmingCharacters(in: .whitespaces)), (0...24).contains(hours), (0...59).contains(minutes),
+              hours * 60 + minutes <= 24 * 60 else { return nil }
+        return hours * 60 + minutes
     }
 
     /// The schedule keys of a rule; nil when it has none; `.failure` when one is wrong (reported).

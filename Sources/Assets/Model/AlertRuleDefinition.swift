@@ -29,6 +29,9 @@ public struct AlertRuleDefinition: Sendable, Equatable {
         /// A water counter's lowest flow (its increase per hour) during the night `window` (02:00–04:00), above
         /// `level` for `nights` nights running: nobody draws water then, a leak is suspected.
         case nightFlow = "night_flow"
+        /// A counter's consumption over a local day above the `percentile` of the same weekday over the previous
+        /// `weeks` weeks: the asset's own usual level (judged once per day, after the day and a margin).
+        case consumptionAboveUsual = "consumption_above_usual"
 
         /// True for the kinds judged against nominal power: their `level` is a share of it.
         public var isLighting: Bool { self == .lampOut || self == .dayBurner || self == .litDuringSwitchOff }
@@ -66,6 +69,9 @@ public struct AlertRuleDefinition: Sendable, Equatable {
     public var schedule: RuleSchedule?
     /// `night_flow`: how many nights in a row the lowest flow must stay above the level.
     public var nights: Int
+    /// `consumption_above_usual`: the percentile of the same weekdays (95) and how many weeks back (8).
+    public var percentile: Double = 95
+    public var weeks: Int = 8
     /// `threshold`: the asset attribute the value is divided by (`subscribed_power_kva`): `level` is then a share of
     /// it. An attribute named `…_kva` or `…_kw` is in thousands of the reading's VA or W.
     public var relativeTo: String?
@@ -182,9 +188,12 @@ public struct AlertRuleSet: Sendable, Equatable {
     public var silence: SilenceRule?
     /// Occupancy calendars by id (`calendars:`), named by assets' `calendar` attribute.
     public var calendars: [String: OccupancyCalendar]
+    /// Works during which the assets' alerts are not notified (`maintenance:`).
+    public var maintenance: [MaintenanceWindow]
 
     public init(rules: [AlertRuleDefinition] = [], overrides: [AlertRuleOverride] = [], silence: SilenceRule? = nil,
-                calendars: [String: OccupancyCalendar] = [:]) {
+                calendars: [String: OccupancyCalendar] = [:], maintenance: [MaintenanceWindow] = []) {
+        self.maintenance = maintenance
         self.rules = rules
         self.overrides = overrides
         self.silence = silence

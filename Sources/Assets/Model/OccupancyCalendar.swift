@@ -68,3 +68,24 @@ public struct RuleSchedule: Sendable, Equatable {
         self.occupancy = occupancy
     }
 }
+
+/// Works on assets (a control cabinet and its light points, a building and its rooms, a water sector): while it
+/// lasts, changes of their alerts are stored and logged but not notified (`maintenance:` in an alerts file).
+public struct MaintenanceWindow: Sendable, Equatable {
+    /// A local time of the commune as `yyyymmddHHMM` (202612010800).
+    public typealias LocalTime = Int64
+
+    /// The assets named; their descendants are covered too.
+    public var assets: [String]
+    public var from: LocalTime
+    /// Exclusive.
+    public var to: LocalTime
+    public var reason: String?
+
+    public init(assets: [String], from: LocalTime, to: LocalTime, reason: String? = nil) {
+        self.assets = assets
+        self.from = from
+        self.to = to
+        self.reason = reason
+    }
+}
