@@ -9,8 +9,9 @@ enum AlertMessage {
     /// 2 W de nuit pour 39 W nominaux (seuil 11,7 W), depuis le 12/01/2026 18:05. »
     /// For the kinds judged on earlier readings, `before` holds them: « Index du compteur en recul — Compteur mairie
     /// (1 place de la Mairie) : 12 kWh après 45 210 kWh le 29/11/2026 14:05 (remise à zéro ou compteur remplacé ?). »
+    /// For `cabinet_vs_points`, `expected` is the nominal power of the working points and how many of all work.
     static func raised(_ rule: WatchedRule, asset: Asset?, value: Double, unit: String, since: Int64, before: ReadingMemory = ReadingMemory(),
-                       timeZone: TimeZone) -> String {
+                       expected: (watts: Double, working: Int)? = nil, timeZone: TimeZone) -> String {
         var place = asset?.name ?? "actif inconnu"
         if let address = asset?.address { place += " (\(address))" }
         let definition = rule.definition
@@ -61,6 +62,12 @@ enum AlertMessage {
                 + "\(number(definition.level)) \(unit)/h), depuis la nuit du \(AlertText.dateTime(since, timeZone: timeZone).prefix(10)) : fuite ?"
         case .consumptionAboveUsual:
             return "\(definition.name) — \(place) : \(number(value)) \(unit), \(when)"
+        case .cabinetVsPoints:
+            let watts = expected?.watts ?? rule.nominalPower ?? 0
+            let working = expected?.working ?? rule.children.count
+            return "\(definition.name) — \(place) : \(number(value)) \(unit) mesurés de nuit pour \(number(watts)) W attendus "
+                + "(\(working) points lumineux en service sur \(rule.children.count)), soit \(percent(watts > 0 ? value / watts : 0)), "
+                + "seuil \(percent(definition.level)), \(when)"
         case .counterRollback:
             let previous = before.previous.map { " après \(number($0.value)) \(unit) (relevé du \(AlertText.dateTime($0.time, timeZone: timeZone)))" } ?? ""
             return "\(definition.name) — \(place) : index \(number(value)) \(unit)\(previous), le "
@@ -162,6 +169,10 @@ enum AlertMessage {
         case .nightFlow:
             return "Débit minimal de nuit revenu à \(number(value)) \(unit)/h (sous \(number(definition.clearLevel)) \(unit)/h) la nuit du "
                 + "\(AlertText.dateTime(since, timeZone: timeZone).prefix(10))."
+        case .cabinetVsPoints:
+            let side = definition.direction == .above ? "sous" : "au-dessus de"
+            return "Puissance de l'armoire revenue à \(number(value)) \(unit) (\(side) \(percent(definition.clearLevel)) de la puissance attendue) "
+                + "depuis le \(AlertText.dateTime(since, timeZone: timeZone))."
         case .threshold, .lampOut, .dayBurner, .litDuringSwitchOff, .counterRollback, .consumptionAboveUsual:
             break
         }

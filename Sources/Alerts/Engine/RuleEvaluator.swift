@@ -22,6 +22,8 @@ public final class RuleEvaluator: ReadingObserver {
     private var states: [ConditionKey: (state: ThresholdState, evaluatedAt: Int64?, memory: ReadingMemory)] = [:]
     /// The alerts this batch opened or resolved, announced once it commits.
     private var announcements: [Alert] = []
+    /// The ids of the `lamp_out` rules: a light point with one unresolved is not counted in its cabinet's expected power.
+    private let lampOutRules: [String]
     /// Assets under maintenance: their alerts' changes are not queued for the channels.
     private let maintenance: MaintenanceCalendar
     /// The notifier's delivery results, recorded in the writer's batches; those of the batch being committed.
@@ -43,6 +45,7 @@ public final class RuleEvaluator: ReadingObserver {
         self.channels = channels
         self.deliveries = deliveries
         self.maintenance = MaintenanceCalendar(windows: rules.maintenance, assets: assets, timeZone: timeZone)
+        self.lampOutRules = rules.rules.filter { $0.kind == .lampOut }.map(\.id)
         self.didQueueNotifications = didQueueNotifications
         var byAsset: [String: [String: [WatchedRule]]] = [:]
         let assetsByID = Dictionary(assets.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
@@ -103,7 +106,15 @@ public final class RuleEvaluator: ReadingObserver {
             ?? (.normal, nil, ReadingMemory())
         // Older than the newest evaluated: late, ignored. The same millisecond: a burst timed by its receipt, in order.
         if let evaluatedAt = current.evaluatedAt, reading.time < evaluatedAt { return }
-        let (step, memory) = rule.step(current.state, time: reading.time, value: reading.value, memory: current.memory, calendar: calendar)
+        // A cabinet is compared with its working points: those without an unresolved lamp_out alert.
+        var expected: (watts: Double, working: Int)?
+        if rule.definition.kind == .cabinetVsPoints {
+            let out = try store.unresolvedAssets(rules: lampOutRules)
+            let working = rule.children.filter { !out.contains($0.id) }
+            expected = (working.reduce(0) { $0 + $1.watts }, working.count)
+        }
+        let (step, memory) = rule.step(current.state, time: reading.time, value: reading.value, memory: current.memory, calendar: calendar,
+                                       expected: expected?.watts)
         let next = step?.state ?? current.state
         let remembers = rule.definition.kind.remembersReadings
         guard step != nil || remembers else { return }
@@ -118,9 +129,9 @@ public final class RuleEvaluator: ReadingObserver {
         case .raised(let since, let at, _)?:
             let cause = AlertCause(assetID: key.assetID, ruleID: key.ruleID, severity: rule.severity, metric: reading.metric,
                                    since: since, raisedAt: at, value: reported,
-                                   threshold: rule.thresholdValue(value: reading.value, before: current.memory),
+                                   threshold: rule.thresholdValue(value: reading.value, before: current.memory, expected: expected?.watts),
                                    message: AlertMessage.raised(rule, asset: assets[key.assetID], value: reported, unit: reading.unit,
-                                                                since: since, before: current.memory, timeZone: timeZone))
+                                                                since: since, before: current.memory, expected: expected, timeZone: timeZone))
             if let alert = try store.raise(cause) { announcements.append(alert) }
         case .cleared(let since, let at, _)? where rule.definition.kind.resolvesByItself:
             let comment = step?.leftSchedule == true

@@ -13,6 +13,8 @@ struct WatchedRule {
     let coordinates: Coordinates?
     /// The occupancy calendar of the asset's building, for rules judged by occupancy.
     var occupancyCalendar: OccupancyCalendar? = nil
+    /// `cabinet_vs_points`: the cabinet's light points and their nominal power (`nominalPower` is their sum).
+    var children: [(id: String, watts: Double)] = []
 
     /// Night for street lighting: the sun more than 6° below the horizon (civil twilight over), when every
     /// photocell or astronomical clock has switched on. Day: more than 3° above it, when all have switched off.
@@ -35,6 +37,16 @@ struct WatchedRule {
             guard case .number(let amount)? = asset.attributes[attribute], amount > 0 else { return (nil, "no \(attribute)") }
             nominal = attribute.hasSuffix("_kva") || attribute.hasSuffix("_kw") ? amount * 1_000 : amount
         }
+        var children: [(id: String, watts: Double)] = []
+        if rule.kind == .cabinetVsPoints {
+            children = assets.values.filter { $0.parent == asset.id && $0.type == .lightPoint }.sorted { $0.id < $1.id }.compactMap { point in
+                guard case .number(let watts)? = point.attributes["nominal_power_w"], watts > 0 else { return nil }
+                return (point.id, watts)
+            }
+            guard !children.isEmpty else { return (nil, "no light points with nominal_power_w under it") }
+            guard asset.coordinates ?? communeCoordinates != nil else { return (nil, "no coordinates (neither the asset's nor the commune's)") }
+            nominal = children.reduce(0) { $0 + $1.watts }
+        }
         if rule.kind.isLighting {
             guard case .number(let watts)? = asset.attributes["nominal_power_w"], watts > 0 else { return (nil, "no nominal_power_w") }
             nominal = watts
@@ -43,7 +55,8 @@ struct WatchedRule {
             }
         }
         return (WatchedRule(definition: rule, threshold: ThresholdRule(rule), severity: AlertSeverity(rawValue: rule.severity) ?? .warning,
-                            nominalPower: nominal, coordinates: asset.coordinates ?? communeCoordinates, occupancyCalendar: occupancy), nil)
+                            nominalPower: nominal, coordinates: asset.coordinates ?? communeCoordinates, occupancyCalendar: occupancy,
+                            children: children), nil)
     }
 
     /// One reading's effect on the condition: the new state, what changed, and what the rule remembers now.
@@ -60,9 +73,11 @@ struct WatchedRule {
     /// Moves the condition on with a reading (the series' newest), or returns nil when the rule does not judge it at
     /// that time (a lamp in daylight for `lamp_out`, the first index of a counter): the condition stays as it was,
     /// but the memory moves on (`memory` of the returned step, or the reading itself for the kinds that remember).
-    func step(_ state: ThresholdState, time: Int64, value: Double, memory: ReadingMemory, calendar: Calendar) -> (Step?, ReadingMemory) {
+    /// - Parameter expected: `cabinet_vs_points`: the nominal power of the points working now (default: all of them).
+    func step(_ state: ThresholdState, time: Int64, value: Double, memory: ReadingMemory, calendar: Calendar,
+              expected: Double? = nil) -> (Step?, ReadingMemory) {
         if definition.kind == .nightFlow { return stepNightFlow(state, time: time, value: value, memory: memory, calendar: calendar) }
-        let (judged, remembered) = judge(time: time, value: value, memory: memory, calendar: calendar)
+        let (judged, remembered) = judge(time: time, value: value, memory: memory, calendar: calendar, expected: expected)
         guard isScheduled(at: time, calendar: calendar) else {
             // Outside the rule's hours or occupancy: the condition ends (an alert on a night set-back resolves
             // when the building opens again); the memory still moves on.
@@ -84,7 +99,7 @@ struct WatchedRule {
     }
 
     /// The value the threshold judges for a reading (1 or 0 for the condition kinds) and the memory after it.
-    func judge(time: Int64, value: Double, memory: ReadingMemory, calendar: Calendar) -> (Double?, ReadingMemory) {
+    func judge(time: Int64, value: Double, memory: ReadingMemory, calendar: Calendar, expected: Double? = nil) -> (Double?, ReadingMemory) {
         let definition = definition
         var next = memory
         switch definition.kind {
@@ -107,6 +122,15 @@ struct WatchedRule {
             return (comparable(time: time, value: value, calendar: calendar), memory)
         case .consumptionAboveUsual:
             return (nil, memory)   // judged per day by UsualConsumptionMonitor
+        case .cabinetVsPoints:
+            guard let coordinates, let reference = expected ?? nominalPower, reference > 0 else { return (nil, memory) }
+            guard SolarPosition.elevation(latitude: coordinates.latitude, longitude: coordinates.longitude, at: time) < Self.nightElevation
+            else { return (nil, memory) }
+            if let window = definition.window {
+                let parts = calendar.dateComponents([.hour, .minute], from: Date(timeIntervalSince1970: Double(time) / 1000))
+                if window.contains(minuteOfDay: (parts.hour ?? 0) * 60 + (parts.minute ?? 0)) { return (nil, memory) }
+            }
+            return (value / reference, memory)
         }
     }
 
@@ -116,7 +140,7 @@ struct WatchedRule {
         case .threshold:
             guard definition.relativeTo != nil else { return value }
             return nominalPower.map { value / $0 }
-        case .rateOfChange, .stuck, .implausible, .counterRollback, .nightFlow, .consumptionAboveUsual:
+        case .rateOfChange, .stuck, .implausible, .counterRollback, .nightFlow, .consumptionAboveUsual, .cabinetVsPoints:
             return value
         case .lampOut, .dayBurner:
             guard let nominalPower, let coordinates else { return nil }
@@ -132,8 +156,9 @@ struct WatchedRule {
 
     /// The level crossed, in the metric's unit (watts for the lighting kinds, the unit per `per` for a rate): for
     /// `implausible` the bound passed, for `counter_rollback` the index before, for `stuck` none.
-    func thresholdValue(value: Double, before memory: ReadingMemory) -> Double? {
+    func thresholdValue(value: Double, before memory: ReadingMemory, expected: Double? = nil) -> Double? {
         switch definition.kind {
+        case .cabinetVsPoints: definition.level * (expected ?? nominalPower ?? 0)
         case .threshold where definition.relativeTo != nil: definition.level * (nominalPower ?? 0)
         case .threshold, .rateOfChange, .nightFlow: definition.level
         case .lampOut, .dayBurner, .litDuringSwitchOff: definition.level * (nominalPower ?? 0)

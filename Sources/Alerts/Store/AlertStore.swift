@@ -119,6 +119,13 @@ public struct AlertStore {
         return try existing(id)
     }
 
+    /// The assets with an unresolved alert of one of `rules`.
+    public func unresolvedAssets(rules: [String]) throws -> Set<String> {
+        guard !rules.isEmpty else { return [] }
+        let list = rules.map { "'\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: ", ")
+        return Set(try db.cached("SELECT DISTINCT asset_id FROM alerts WHERE state != 'resolved' AND rule_id IN (\(list))").map([]) { $0.string(0) })
+    }
+
     /// True when the alert's opening was queued for the channels.
     private func wasNotified(_ alertID: Int64) throws -> Bool {
         try db.cached("SELECT 1 FROM alert_outbox WHERE alert_id = ? AND event = 'opened' LIMIT 1").first([alertID]) { _ in true } ?? false

@@ -113,18 +113,19 @@ enum AlertRuleLoader {
             }
         }
         let levels = switch kind {
-        case .threshold, .rateOfChange: level(entry, context: name)
+        case .threshold, .rateOfChange, .cabinetVsPoints: level(entry, context: name)
         case .nightFlow: level(entry, context: name, direction: .above)
         case .lampOut, .dayBurner, .litDuringSwitchOff: lightingLevel(entry, kind: kind, context: name)
         case .stuck, .implausible, .counterRollback, .consumptionAboveUsual: conditionLevel(entry, kind: kind, context: name)
         }
         let window = switch kind {
         case .litDuringSwitchOff: window(entry, "switch_off", context: name)
+        case .cabinetVsPoints: entry.node("switch_off") == nil ? nil : window(entry, "switch_off", context: name)
         case .nightFlow: entry.node("window") == nil ? AlertRuleDefinition.DailyWindow(from: 120, to: 240) : window(entry, "window", context: name)
         default: AlertRuleDefinition.DailyWindow?.none
         }
         let kindKeys: [(key: String, kinds: [AlertRuleDefinition.Kind])] = [
-            ("switch_off", [.litDuringSwitchOff]), ("window", [.nightFlow]), ("of", [.threshold]), ("nights", [.nightFlow]), ("per", [.rateOfChange]),
+            ("switch_off", [.litDuringSwitchOff, .cabinetVsPoints]), ("window", [.nightFlow]), ("of", [.threshold]), ("nights", [.nightFlow]), ("per", [.rateOfChange]),
             ("tolerance", [.stuck, .counterRollback]), ("percentile", [.consumptionAboveUsual]), ("weeks", [.consumptionAboveUsual]),
             ("min", [.implausible]), ("max", [.implausible]),
         ]

@@ -32,6 +32,10 @@ public struct AlertRuleDefinition: Sendable, Equatable {
         /// A counter's consumption over a local day above the `percentile` of the same weekday over the previous
         /// `weeks` weeks: the asset's own usual level (judged once per day, after the day and a margin).
         case consumptionAboveUsual = "consumption_above_usual"
+        /// A control cabinet's measured power against the nominal power of its working light points (those
+        /// without an unresolved `lamp_out` alert), as a ratio, at night and outside the switch-off hours (`window`):
+        /// above, a current leak or points missing from the inventory; below, points out that no node reports.
+        case cabinetVsPoints = "cabinet_vs_points"
 
         /// True for the kinds judged against nominal power: their `level` is a share of it.
         public var isLighting: Bool { self == .lampOut || self == .dayBurner || self == .litDuringSwitchOff }
