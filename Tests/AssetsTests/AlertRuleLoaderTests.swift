@@ -176,18 +176,20 @@ struct AlertRuleLoaderTests {
               - {id: fuite, name: Fuite, kind: night_flow, metric: co2, asset_types: [room], above: 20, clear_below: 10}
               - {id: fuite3, name: Fuite, kind: night_flow, metric: co2, asset_types: [room], above: 20, window: "01:00-05:00", nights: 3}
               - {id: linky, name: Linky, metric: co2, asset_types: [room], above: 0.95, of: subscribed_power_kva}
+              - {id: clim, name: Clim, metric: temperature, asset_types: [room], below: 26, while: {metric: co2, above: 200}}
               - {id: bad1, name: X, kind: night_flow, metric: co2, asset_types: [room], below: 20}
               - {id: bad2, name: X, kind: night_flow, metric: co2, asset_types: [room], above: 20, nights: 0}
               - {id: bad3, name: X, kind: stuck, metric: co2, asset_types: [room], for: 1h, of: nominal_power_w}
             """)
-        #expect(set.rules.map(\.id) == ["fuite", "fuite3", "linky"])
+        #expect(set.rules.map(\.id) == ["fuite", "fuite3", "linky", "clim"])
+        #expect(set.rules[3].whileCondition == MetricCondition(metric: "co2", direction: .above, level: 200))
         #expect(set.rules[0].window == .init(from: 120, to: 240) && set.rules[0].nights == 2 && set.rules[0].clearLevel == 10)
         #expect(set.rules[1].window == .init(from: 60, to: 300) && set.rules[1].nights == 3)
         #expect(set.rules[2].relativeTo == "subscribed_power_kva" && set.rules[2].level == 0.95)
         let byLine = Dictionary(grouping: issues, by: { $0.line ?? 0 }).mapValues { $0.map(\.message).joined(separator: " | ") }
-        #expect(byLine[5]?.contains("says 'below' but the rule is 'above'") == true)
-        #expect(byLine[6]?.contains("nights") == true)
-        #expect(byLine[7]?.contains("'of' only applies to kind threshold") == true)
+        #expect(byLine[6]?.contains("says 'below' but the rule is 'above'") == true)
+        #expect(byLine[7]?.contains("nights") == true)
+        #expect(byLine[8]?.contains("'of' only applies to kind threshold") == true)
     }
 
     @Test("calendars (weekly hours, closures by range or date) and schedule keys (occupancy, unoccupied_for, days, hours); mistakes at their line")

@@ -77,7 +77,11 @@ enum AlertMessage {
 
     /// « Fin de la période surveillée (bâtiment inoccupé depuis 24 à 48 h) le 05/01/2026 07:30. »
     static func leftSchedule(_ rule: WatchedRule, since: Int64, timeZone: TimeZone) -> String {
-        "Fin de la période surveillée (\(scheduleText(rule.definition.schedule))) le \(AlertText.dateTime(since, timeZone: timeZone))."
+        var period = rule.definition.schedule.map { scheduleText($0) } ?? ""
+        if let condition = rule.definition.whileCondition {
+            period += (period.isEmpty ? "" : ", ") + "\(condition.metric) \(condition.direction == .above ? "au-dessus de" : "sous") \(number(condition.level))"
+        }
+        return "Fin de la période surveillée (\(period)) le \(AlertText.dateTime(since, timeZone: timeZone))."
     }
 
     /// `bâtiment occupé`, `bâtiment inoccupé depuis 24 à 48 h`, `lun–ven 08:00–18:00`.

@@ -30,6 +30,10 @@ public final class RuleEvaluator: ReadingObserver {
     private let deliveries: DeliveryLog?
     private var recordingInBatch: [DeliveryAttempt] = []
 
+    /// By asset: the metrics some of its rules' `while` conditions read, and their latest values seen.
+    private var conditionMetrics: [String: Set<String>] = [:]
+    private var conditionValues: [ConditionKey: Double] = [:]
+
     struct ConditionKey: Hashable {
         let assetID: String
         let ruleID: String
@@ -67,6 +71,11 @@ public final class RuleEvaluator: ReadingObserver {
                                                                                 "reason": "\(skip.reason)", "example": "\(skip.example)"])
         }
         self.rulesByAsset = byAsset
+        for (asset, byMetric) in byAsset {
+            for rule in byMetric.values.joined() {
+                if let condition = rule.definition.whileCondition { conditionMetrics[asset, default: []].insert(condition.metric) }
+            }
+        }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         self.calendar = calendar
@@ -79,7 +88,7 @@ public final class RuleEvaluator: ReadingObserver {
     public var watchedPairs: Int { rulesByAsset.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } } }
 
     public func watches(assetID: String, metric: String) -> Bool {
-        rulesByAsset[assetID]?[metric] != nil
+        rulesByAsset[assetID]?[metric] != nil || conditionMetrics[assetID]?.contains(metric) == true
     }
 
     public var hasPendingWrites: Bool { !(deliveries?.isEmpty ?? true) }
@@ -94,6 +103,10 @@ public final class RuleEvaluator: ReadingObserver {
         // readings of one millisecond (a burst timed by its receipt) in arrival order.
         let ordered = readings.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
         for reading in ordered {
+            if conditionMetrics[reading.assetID]?.contains(reading.metric) == true {
+                // The key's rule id holds the metric here: the latest value of a `while` condition's metric.
+                conditionValues[ConditionKey(assetID: reading.assetID, ruleID: reading.metric)] = reading.value
+            }
             for rule in rulesByAsset[reading.assetID]?[reading.metric] ?? [] {
                 try evaluate(reading, rule, store: store)
             }
@@ -113,8 +126,18 @@ public final class RuleEvaluator: ReadingObserver {
             let working = rule.children.filter { !out.contains($0.id) }
             expected = (working.reduce(0) { $0 + $1.watts }, working.count)
         }
+        var conditionHolds = true
+        if let condition = rule.definition.whileCondition {
+            let key = ConditionKey(assetID: reading.assetID, ruleID: condition.metric)
+            if conditionValues[key] == nil {
+                // Not seen since the start: the stored latest value (none: the condition does not hold).
+                conditionValues[key] = try GatewayQueries(connection: store.connection).latest(asset: reading.assetID)
+                    .filter { $0.metric == condition.metric }.max { $0.time < $1.time }?.value ?? .nan
+            }
+            conditionHolds = conditionValues[key].map { !$0.isNaN && condition.holds($0) } ?? false
+        }
         let (step, memory) = rule.step(current.state, time: reading.time, value: reading.value, memory: current.memory, calendar: calendar,
-                                       expected: expected?.watts)
+                                       expected: expected?.watts, conditionHolds: conditionHolds)
         let next = step?.state ?? current.state
         let remembers = rule.definition.kind.remembersReadings
         guard step != nil || remembers else { return }
@@ -164,6 +187,7 @@ public final class RuleEvaluator: ReadingObserver {
             recordingInBatch.removeAll()
         }
         states.removeAll()
+        conditionValues.removeAll()
         announcements.removeAll()
     }
 }

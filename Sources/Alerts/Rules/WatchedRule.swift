@@ -74,11 +74,12 @@ struct WatchedRule {
     /// that time (a lamp in daylight for `lamp_out`, the first index of a counter): the condition stays as it was,
     /// but the memory moves on (`memory` of the returned step, or the reading itself for the kinds that remember).
     /// - Parameter expected: `cabinet_vs_points`: the nominal power of the points working now (default: all of them).
+    ///   - conditionHolds: the rule's `while` condition, as the caller read it (true without one).
     func step(_ state: ThresholdState, time: Int64, value: Double, memory: ReadingMemory, calendar: Calendar,
-              expected: Double? = nil) -> (Step?, ReadingMemory) {
+              expected: Double? = nil, conditionHolds: Bool = true) -> (Step?, ReadingMemory) {
         if definition.kind == .nightFlow { return stepNightFlow(state, time: time, value: value, memory: memory, calendar: calendar) }
         let (judged, remembered) = judge(time: time, value: value, memory: memory, calendar: calendar, expected: expected)
-        guard isScheduled(at: time, calendar: calendar) else {
+        guard conditionHolds, isScheduled(at: time, calendar: calendar) else {
             // Outside the rule's hours or occupancy: the condition ends (an alert on a night set-back resolves
             // when the building opens again); the memory still moves on.
             switch state {

@@ -7,6 +7,8 @@ import SQLiteDB
 /// evaluations racing to raise the same alert leave one row, whichever thread or process they run on.
 public struct AlertStore {
     private let db: Connection
+    /// The connection it works on (in the caller's transaction).
+    public var connection: Connection { db }
     /// The notification channels every change is queued for (`alert_outbox`), in the change's transaction.
     private let channels: [String]
 

@@ -36,7 +36,7 @@ import Yams
 /// A threshold may judge the value as a share of an asset attribute: `{metric: apparent_power, above: 0.95,
 /// of: subscribed_power_kva}` (an attribute named `…_kva`/`…_kw` is in thousands of the reading's VA/W).
 enum AlertRuleLoader {
-    static let ruleKeys = ["id", "name", "metric", "kind", "share", "of", "switch_off", "window", "nights", "per", "tolerance", "min", "max", "percentile", "weeks", "days", "hours", "occupancy", "unoccupied_for", "asset_types",
+    static let ruleKeys = ["id", "name", "metric", "kind", "share", "of", "switch_off", "window", "nights", "per", "tolerance", "min", "max", "percentile", "weeks", "while", "days", "hours", "occupancy", "unoccupied_for", "asset_types",
                            "domains", "above", "below", "for", "clear_below", "clear_above", "clear_for", "severity", "escalate_after", "source"]
     static let overrideKeys = ["asset", "rule", "enabled", "above", "below", "for", "clear_below", "clear_above", "clear_for"]
     static let severities = ["info", "warning", "critical"]
@@ -164,6 +164,21 @@ enum AlertRuleLoader {
         if !severities.contains(severity) {
             reader.log.add(reader.file, line: entry.line(of: "severity"), Suggestions.unknown("severity", severity, in: name, expected: severities))
         }
+        var whileCondition: MetricCondition?
+        if let condition = entry.mapping("while", context: "'while' of \(name)", keys: ["metric", "above", "below"]) {
+            let conditionMetric = condition.text("metric", required: true, hint: "the other metric of the asset, e.g. metric: power")
+            if let conditionMetric, !metrics.isEmpty, !metrics.contains(conditionMetric) {
+                reader.log.add(reader.file, line: condition.line(of: "metric"),
+                               Suggestions.unknown("metric", conditionMetric, in: "'while' of \(name)", expected: metrics.sorted()) + ": no device profile produces it")
+            }
+            switch (condition.number("above"), condition.number("below"), conditionMetric) {
+            case (let level?, nil, let metric?): whileCondition = MetricCondition(metric: metric, direction: .above, level: level)
+            case (nil, let level?, let metric?): whileCondition = MetricCondition(metric: metric, direction: .below, level: level)
+            default:
+                reader.log.add(reader.file, line: condition.line, "'while' of \(name) needs 'metric' and one of 'above' or 'below'")
+                misplaced = true
+            }
+        }
         let percentile = entry.number("percentile", in: 50...100) ?? 95
         let weeks = entry.integer("weeks", in: 2...52, unit: "weeks") ?? 8
         if entry.node("percentile") != nil, entry.number("percentile", in: 50...100) == nil { misplaced = true }
@@ -175,7 +190,7 @@ enum AlertRuleLoader {
                                    level: levels.level, duration: levels.duration ?? 0, clearLevel: levels.clearLevel,
                                    clearDuration: levels.clearDuration, severity: severity, escalateAfter: seconds(entry, "escalate_after"), source: entry.text("source"),
                                    origin: "\(reader.file):\(entry.line ?? 0)")
-        (rule.percentile, rule.weeks) = (percentile, weeks)
+        (rule.percentile, rule.weeks, rule.whileCondition) = (percentile, weeks, whileCondition)
         return rule
     }
 

@@ -71,6 +71,9 @@ public struct AlertRuleDefinition: Sendable, Equatable {
     public var window: DailyWindow?
     /// When readings are judged (weekdays, hours, the building's occupancy); nil: always.
     public var schedule: RuleSchedule?
+    /// Readings are judged only while another metric of the same asset (its latest value) is beyond a level:
+    /// `while: {metric: power, above: 200}` — the room's air conditioner running.
+    public var whileCondition: MetricCondition?
     /// `night_flow`: how many nights in a row the lowest flow must stay above the level.
     public var nights: Int
     /// `consumption_above_usual`: the percentile of the same weekdays (95) and how many weeks back (8).
@@ -141,6 +144,21 @@ public struct AlertRuleDefinition: Sendable, Equatable {
     public func applies(toType type: AssetType, domain: Domain) -> Bool {
         assetTypes.contains(type) || domains.contains(domain)
     }
+}
+
+/// Another metric of the asset, above or below a level (`while:` of a rule).
+public struct MetricCondition: Sendable, Equatable {
+    public var metric: String
+    public var direction: AlertRuleDefinition.Direction
+    public var level: Double
+
+    public init(metric: String, direction: AlertRuleDefinition.Direction, level: Double) {
+        self.metric = metric
+        self.direction = direction
+        self.level = level
+    }
+
+    public func holds(_ value: Double) -> Bool { direction == .above ? value > level : value < level }
 }
 
 /// One asset's change to a rule: other levels or durations, or the rule switched off for it.
