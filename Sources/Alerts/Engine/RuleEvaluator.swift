@@ -32,7 +32,12 @@ public final class RuleEvaluator: ReadingObserver {
 
     /// By asset: the metrics some of its rules' `while` conditions read, and their latest values seen.
     private var conditionMetrics: [String: Set<String>] = [:]
-    private var conditionValues: [ConditionKey: Double] = [:]
+    private var conditionValues: [MetricKey: Double] = [:]
+
+    struct MetricKey: Hashable {
+        let assetID: String
+        let metric: String
+    }
 
     struct ConditionKey: Hashable {
         let assetID: String
@@ -104,8 +109,7 @@ public final class RuleEvaluator: ReadingObserver {
         let ordered = readings.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
         for reading in ordered {
             if conditionMetrics[reading.assetID]?.contains(reading.metric) == true {
-                // The key's rule id holds the metric here: the latest value of a `while` condition's metric.
-                conditionValues[ConditionKey(assetID: reading.assetID, ruleID: reading.metric)] = reading.value
+                conditionValues[MetricKey(assetID: reading.assetID, metric: reading.metric)] = reading.value
             }
             for rule in rulesByAsset[reading.assetID]?[reading.metric] ?? [] {
                 try evaluate(reading, rule, store: store)
@@ -128,7 +132,7 @@ public final class RuleEvaluator: ReadingObserver {
         }
         var conditionHolds = true
         if let condition = rule.definition.whileCondition {
-            let key = ConditionKey(assetID: reading.assetID, ruleID: condition.metric)
+            let key = MetricKey(assetID: reading.assetID, metric: condition.metric)
             if conditionValues[key] == nil {
                 // Not seen since the start: the stored latest value (none: the condition does not hold).
                 conditionValues[key] = try GatewayQueries(connection: store.connection).latest(asset: reading.assetID)
