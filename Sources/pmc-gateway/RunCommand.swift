@@ -32,6 +32,10 @@ struct RunCommand: AsyncParsableCommand {
         var channels: [any NotificationChannel] = config.webhooks.compactMap { webhook in
             URL(string: webhook.url).map { WebhookChannel(name: webhook.name, url: $0, timeout: TimeInterval(webhook.timeout)) }
         }
+        if let email = config.emailAlerts {
+            channels.append(EmailChannel(name: email.name, host: email.host, port: email.port, from: email.from, to: email.to,
+                                         timeout: TimeInterval(email.timeout)))
+        }
         // Alerts on the broker: a connection of its own (the ingest session is not shared), same settings.
         let mqttChannel = try config.mqttAlerts.map { settings in
             var options = try IngestService.clientOptions(config.mqtt)

@@ -120,6 +120,23 @@ struct ConfigLoaderTests {
         #expect(issues.first?.message.contains("must be a plain topic prefix") == true)
     }
 
+    @Test("The e-mail channel: relay, sender and recipients; no recipients or a malformed address refused")
+    func emailAlerts() throws {
+        let good = try TestSupport.folder(["gw.yaml": TestSupport.baseConfig + """
+            notifications:
+              email: {host: smtp.mairie.example, from: pmc@mairie.example, to: [technique@mairie.example]}
+            """])
+        let config = try ConfigLoader.load(path: "\(good)/gw.yaml", formats: TestSupport.formats)
+        #expect(config.emailAlerts == EmailAlertSettings(name: "courriel", host: "smtp.mairie.example", port: 25, from: "pmc@mairie.example",
+                                                         to: ["technique@mairie.example"], timeout: 10))
+        #expect(config.notificationChannels == ["courriel"])
+        for (yaml, expected) in [("email: {host: h, from: pmc@m.fr}", "needs 'to'"), ("email: {host: h, from: pmc, to: [a@m.fr]}", "'pmc' is not an e-mail address")] {
+            let bad = try TestSupport.folder(["gw.yaml": TestSupport.baseConfig + "notifications:\n  \(yaml)\n"])
+            let issues = TestSupport.issues { try ConfigLoader.load(path: "\(bad)/gw.yaml", formats: TestSupport.formats) }
+            #expect(issues.count == 1 && issues.first?.message.contains(expected) == true, "\(issues)")
+        }
+    }
+
     @Test("Unknown formats and options are reported at their lines, with suggestions")
     func unknownFormatsAndOptions() throws {
         let folder = try TestSupport.folder(["gw.yaml": """

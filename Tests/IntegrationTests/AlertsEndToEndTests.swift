@@ -184,6 +184,40 @@ struct EscalationEndToEndTests {
     }
 }
 
+/// The e-mail channel, through a real SMTP server (aiosmtpd) on loopback.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct EmailChannelEndToEndTests {
+    @Test("the opening and an agent's acknowledgement are e-mailed in French to the agents, subject in UTF-8")
+    func emailsTheAgents() throws {
+        let sink = try SMTPSink(directory: NSTemporaryDirectory() + "pmc-smtp-\(UUID().uuidString.prefix(8))")
+        let tests = AlertsEndToEndTests()
+        let (fixture, publisher) = try tests.startedGateway("alerts-email", extraConfig: """
+            notifications:
+              email: {name: courriel, host: 127.0.0.1, port: \(sink.port), from: pmc-gateway@testville.fr, to: [technique@testville.fr, elu@testville.fr]}
+            """)
+        for (minute, value) in [(0, 1_600), (10, 1_650)] {
+            try publisher.publish(AlertsEndToEndTests.topic, tests.uplink(minute: minute, co2: value))
+        }
+        try publisher.waitForAcknowledgements(2)
+        try eventually(timeout: 30, "the opening e-mailed") { sink.received.count == 1 }
+        let opened = try #require(sink.received.first)
+        #expect(opened["from"] as? String == "pmc-gateway@testville.fr")
+        #expect(opened["to"] as? [String] == ["technique@testville.fr", "elu@testville.fr"])
+        #expect(opened["subject"] as? String == "[Testville] Alerte ouverte — ECOLE-CLASSE-1 : co2-ventilation")
+        #expect(opened["type"] as? String == "text/plain")
+        let body = try #require(opened["body"] as? String)
+        #expect(body.contains("Alerte ouverte (avertissement) — Testville"))
+        #expect(body.contains("au-dessus du seuil de 1\u{202F}500 ppm"))
+        let id = try #require(body.split(whereSeparator: \.isNewline).last { $0.hasPrefix("Alerte n° ") }.flatMap { Int($0.dropFirst(10).prefix { $0.isNumber }) })
+        _ = try fixture.cli(["alerts", "ack", "\(id)", "--by", "Martine", "--comment", "j'y vais", "--config", fixture.configPath])
+        try eventually(timeout: 20, "the acknowledgement e-mailed") { sink.received.count == 2 }
+        let acknowledged = try #require(sink.received.last)
+        #expect((acknowledged["subject"] as? String)?.contains("Alerte prise en charge") == true)
+        #expect((acknowledged["body"] as? String)?.contains("par Martine : j'y vais") == true)
+        try fixture.stopGateway()
+    }
+}
+
 /// The MQTT channel, read by the commune's other tools with `mosquitto_sub` on the same broker.
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct MQTTAlertChannelEndToEndTests {

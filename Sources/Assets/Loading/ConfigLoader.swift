@@ -61,7 +61,7 @@ public enum ConfigLoader {
 
         return GatewayConfig(path: file, commune: commune, mqtt: mqtt, subscriptions: subscriptions, storage: storage,
                              inventory: inventory, profiles: profiles, alerts: alerts, webhooks: readWebhooks(top, reader: reader),
-                             mqttAlerts: readMQTTAlerts(top, reader: reader), logLevel: logLevel)
+                             mqttAlerts: readMQTTAlerts(top, reader: reader), emailAlerts: readEmailAlerts(top, reader: reader), logLevel: logLevel)
     }
 
     private static func readCommune(_ top: YAMLMapping, reader: YAMLReader) -> Commune {
@@ -84,7 +84,7 @@ public enum ConfigLoader {
 
     /// `notifications: {mqtt: {name: supervision, topic: "communes/saint-exemple/alertes", timeout: 10}}`.
     private static func readMQTTAlerts(_ top: YAMLMapping, reader: YAMLReader) -> MQTTAlertSettings? {
-        guard let section = top.mapping("notifications", context: "notifications", keys: ["webhooks", "mqtt"]),
+        guard let section = top.mapping("notifications", context: "notifications", keys: ["webhooks", "mqtt", "email"]),
               let entry = section.mapping("mqtt", context: "notifications.mqtt", keys: ["name", "topic", "timeout"]),
               let topic = entry.text("topic", required: true, hint: "the prefix alerts are published under, e.g. topic: communes/saint-exemple/alertes")
         else { return nil }
@@ -95,9 +95,30 @@ public enum ConfigLoader {
         return MQTTAlertSettings(name: entry.text("name") ?? "mqtt", topic: topic, timeout: entry.integer("timeout", in: 1...300, unit: "seconds") ?? 10)
     }
 
+    /// `notifications: {email: {name: courriel, host: 127.0.0.1, port: 25, from: "…", to: ["…"], timeout: 10}}`.
+    private static func readEmailAlerts(_ top: YAMLMapping, reader: YAMLReader) -> EmailAlertSettings? {
+        guard let section = top.mapping("notifications", context: "notifications", keys: ["webhooks", "mqtt", "email"]),
+              let entry = section.mapping("email", context: "notifications.email", keys: ["name", "host", "port", "from", "to", "timeout"])
+        else { return nil }
+        let host = entry.text("host", required: true, hint: "the SMTP relay, e.g. host: 127.0.0.1")
+        let from = entry.text("from", required: true, hint: "the sender address, e.g. from: pmc-gateway@mairie-exemple.fr")
+        let to = entry.textList("to") ?? []
+        if to.isEmpty {
+            reader.log.add(reader.file, line: entry.line, "notifications.email needs 'to', the agents' addresses, e.g. to: [technique@mairie-exemple.fr]")
+        }
+        guard let host, let from, !to.isEmpty else { return nil }
+        for address in [from] + to where !address.contains("@") || address.contains(" ") || address.contains("<") {
+            reader.log.add(reader.file, line: entry.line(of: address == from ? "from" : "to"), "notifications.email: '\(address)' is not an e-mail address")
+            return nil
+        }
+        return EmailAlertSettings(name: entry.text("name") ?? "courriel", host: host,
+                                  port: entry.integer("port", in: 1...65_535, unit: "") ?? 25, from: from, to: to,
+                                  timeout: entry.integer("timeout", in: 1...300, unit: "seconds") ?? 10)
+    }
+
     /// `notifications: {webhooks: [{name: astreinte, url: "https://…", timeout: 10}]}`.
     private static func readWebhooks(_ top: YAMLMapping, reader: YAMLReader) -> [WebhookSettings] {
-        guard let section = top.mapping("notifications", context: "notifications", keys: ["webhooks", "mqtt"]) else { return [] }
+        guard let section = top.mapping("notifications", context: "notifications", keys: ["webhooks", "mqtt", "email"]) else { return [] }
         var webhooks: [WebhookSettings] = []
         for (index, node) in (section.list("webhooks") ?? []).enumerated() {
             let context = YAMLReader.entryName("webhook", key: "name", in: node, index: index)

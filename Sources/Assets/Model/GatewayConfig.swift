@@ -166,6 +166,26 @@ public struct MQTTAlertSettings: Sendable, Equatable {
     }
 }
 
+/// Alerts by e-mail through an SMTP relay (no authentication nor TLS: a relay on the box or the commune's network).
+public struct EmailAlertSettings: Sendable, Equatable {
+    public var name: String
+    public var host: String
+    public var port: Int
+    public var from: String
+    public var to: [String]
+    /// Seconds to wait for each reply of the relay.
+    public var timeout: Int
+
+    public init(name: String = "courriel", host: String, port: Int = 25, from: String, to: [String], timeout: Int = 10) {
+        self.name = name
+        self.host = host
+        self.port = port
+        self.from = from
+        self.to = to
+        self.timeout = timeout
+    }
+}
+
 /// Everything `pmc-gateway run` needs; loaded from the YAML configuration file.
 public struct GatewayConfig: Sendable, Equatable {
     /// The configuration file's own path (relative paths inside it are resolved against its folder).
@@ -183,15 +203,19 @@ public struct GatewayConfig: Sendable, Equatable {
     /// Where alerts are sent (besides the log).
     public var webhooks: [WebhookSettings]
     public var mqttAlerts: MQTTAlertSettings?
+    public var emailAlerts: EmailAlertSettings?
     public var logLevel: String
 
     /// The names of every notification channel configured (each change of an alert is queued for each).
-    public var notificationChannels: [String] { webhooks.map(\.name) + (mqttAlerts.map { [$0.name] } ?? []) }
+    public var notificationChannels: [String] {
+        webhooks.map(\.name) + (mqttAlerts.map { [$0.name] } ?? []) + (emailAlerts.map { [$0.name] } ?? [])
+    }
 
     public init(path: String, commune: Commune, mqtt: MQTTSettings, subscriptions: [Subscription],
                 storage: StorageSettings, inventory: [String], profiles: [String], alerts: [String] = [], webhooks: [WebhookSettings] = [], mqttAlerts: MQTTAlertSettings? = nil,
-                logLevel: String = "info") {
+                emailAlerts: EmailAlertSettings? = nil, logLevel: String = "info") {
         self.mqttAlerts = mqttAlerts
+        self.emailAlerts = emailAlerts
         self.path = path
         self.commune = commune
         self.mqtt = mqtt
