@@ -33,8 +33,9 @@ struct RunCommand: AsyncParsableCommand {
             URL(string: webhook.url).map { WebhookChannel(name: webhook.name, url: $0, timeout: TimeInterval(webhook.timeout)) }
         }
         if let email = config.emailAlerts {
+            let router = rules.agents.isEmpty ? nil : AlertRouter(agents: rules.agents, assets: inventory.assets, timeZone: timeZone)
             channels.append(EmailChannel(name: email.name, host: email.host, port: email.port, from: email.from, to: email.to,
-                                         timeout: TimeInterval(email.timeout)))
+                                         timeout: TimeInterval(email.timeout), router: router))
         }
         // Alerts on the broker: a connection of its own (the ingest session is not shared), same settings.
         let mqttChannel = try config.mqttAlerts.map { settings in

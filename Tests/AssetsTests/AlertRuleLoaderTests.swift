@@ -253,6 +253,24 @@ struct AlertRuleLoaderTests {
         #expect(byLine[4]?.contains("'from' first") == true)
     }
 
+    @Test("agents: contacts, domains, assets, on-call days and hours, fallback; mistakes at their line")
+    func agents() throws {
+        let (set, issues, _) = try load("""
+            agents:
+              - {id: martine, name: Martine, email: martine@mairie.fr, domains: [batiments], on_call: {days: [mon, tue], hours: "07:30-18:00"}}
+              - {id: astreinte, name: Astreinte, email: astreinte@mairie.fr, fallback: true}
+              - {id: bad, name: X, email: nope, domains: [batiment], assets: [ECOLE-CPP]}
+            """)
+        #expect(set.agents == [
+            Agent(id: "martine", name: "Martine", email: "martine@mairie.fr", domains: [.batiments],
+                  onCall: RuleSchedule(days: [1, 2], hours: .init(from: 450, to: 1_080))),
+            Agent(id: "astreinte", name: "Astreinte", email: "astreinte@mairie.fr", fallback: true),
+        ])
+        let messages = issues.filter { $0.line == 4 }.map(\.message).joined(separator: " | ")
+        #expect(messages.contains("'nope' is not an e-mail address") && messages.contains("unknown domain 'batiment'")
+            && messages.contains("unknown asset 'ECOLE-CPP'"))
+    }
+
     @Test("silence: its settings, their defaults, and a bad severity at its line")
     func silence() throws {
         let (set, issues, _) = try load("silence: {missed_reports: 4, fold_into_parent: false}\n")

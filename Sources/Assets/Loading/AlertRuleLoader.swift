@@ -51,7 +51,8 @@ enum AlertRuleLoader {
         for path in paths {
             guard let root = YAMLDocument.load(path, what: "alert rules file", log: log) else { continue }
             let reader = YAMLReader(file: path, log: log)
-            guard let top = reader.mapping(root, "the alert rules file", keys: ["rules", "overrides", "silence", "calendars", "maintenance"]) else { continue }
+            guard let top = reader.mapping(root, "the alert rules file", keys: ["rules", "overrides", "silence", "calendars", "maintenance", "agents"]) else { continue }
+            CalendarLoader.readAgents(top.list("agents") ?? [], reader: reader, assets: Set(assets.map(\.id)), into: &set.agents)
             CalendarLoader.readMaintenance(top.list("maintenance") ?? [], reader: reader, assets: Set(assets.map(\.id)), into: &set.maintenance)
             CalendarLoader.readCalendars(top.list("calendars") ?? [], reader: reader, into: &set.calendars)
             if let silence = top.mapping("silence", context: "silence", keys: ["missed_reports", "severity", "fold_into_parent", "escalate_after"]) {

@@ -85,6 +85,50 @@ enum CalendarLoader {
         }
     }
 
+    static let agentKeys = ["id", "name", "email", "domains", "assets", "on_call", "fallback"]
+
+    /// `agents:` entries: `{id, name, email, domains: [...], assets: [...], on_call: {days: [...], hours: "…"}, fallback: true}`.
+    static func readAgents(_ nodes: [Node], reader: YAMLReader, assets: Set<String>, into agents: inout [Agent]) {
+        for (index, node) in nodes.enumerated() {
+            let name = YAMLReader.entryName("agent", key: "id", in: node, index: index)
+            guard let entry = reader.mapping(node, name, keys: agentKeys), let id = entry.text("id", required: true),
+                  let title = entry.text("name", required: true, hint: "the agent's name as alerts show it") else { continue }
+            var valid = true
+            let email = entry.text("email")
+            if let email, !email.contains("@") || email.contains(" ") {
+                reader.log.add(reader.file, line: entry.line(of: "email"), "\(name): '\(email)' is not an e-mail address")
+                valid = false
+            }
+            var domains: [Domain] = []
+            for word in entry.textList("domains") ?? [] {
+                if let domain = Domain(rawValue: word) { domains.append(domain) } else {
+                    reader.log.add(reader.file, line: entry.line(of: "domains"), Suggestions.unknown("domain", word, in: name, expected: Domain.allCases.map(\.rawValue)))
+                    valid = false
+                }
+            }
+            let named = entry.textList("assets") ?? []
+            for asset in named where !assets.contains(asset) {
+                reader.log.add(reader.file, line: entry.line(of: "assets"), Suggestions.unknown("asset", asset, in: name, expected: assets.sorted()))
+                valid = false
+            }
+            var onCall: RuleSchedule?
+            if let schedule = entry.mapping("on_call", context: "on_call of \(name)", keys: ["days", "hours"]) {
+                switch Self.schedule(schedule, context: "on_call of \(name)") {
+                case .success(let read): onCall = read
+                case .failure: valid = false
+                }
+            }
+            if agents.contains(where: { $0.id == id }) {
+                reader.issue(node, "agent '\(id)' is defined twice: give each agent its own id")
+                valid = false
+            }
+            if valid {
+                agents.append(Agent(id: id, name: title, email: email, domains: domains, assets: named, onCall: onCall,
+                                    fallback: entry.boolean("fallback") ?? false))
+            }
+        }
+    }
+
     /// `202612010800` from `2026-12-01 08:00` (or `2026-12-01T08:00`).
     static func localTime(_ text: String) -> MaintenanceWindow.LocalTime? {
         let parts = text.split(whereSeparator: { $0 == " " || $0 == "T" })

@@ -212,6 +212,8 @@ public struct AlertRuleSet: Sendable, Equatable {
     public var calendars: [String: OccupancyCalendar]
     /// Works during which the assets' alerts are not notified (`maintenance:`).
     public var maintenance: [MaintenanceWindow]
+    /// Who receives alerts by e-mail, when, for what (`agents:`).
+    public var agents: [Agent] = []
 
     public init(rules: [AlertRuleDefinition] = [], overrides: [AlertRuleOverride] = [], silence: SilenceRule? = nil,
                 calendars: [String: OccupancyCalendar] = [:], maintenance: [MaintenanceWindow] = []) {

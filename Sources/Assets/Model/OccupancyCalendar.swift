@@ -89,3 +89,28 @@ public struct MaintenanceWindow: Sendable, Equatable {
         self.reason = reason
     }
 }
+
+/// A technical agent (or a team mailbox) who receives alerts: by domain or asset (and their descendants), while on
+/// call (`agents:` in an alerts file). An agent with `fallback` receives what nobody on call covers.
+public struct Agent: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var email: String?
+    public var domains: [Domain]
+    /// Assets (and their descendants) the agent answers for.
+    public var assets: [String]
+    /// When the agent is on call; nil: always.
+    public var onCall: RuleSchedule?
+    public var fallback: Bool
+
+    public init(id: String, name: String, email: String? = nil, domains: [Domain] = [], assets: [String] = [], onCall: RuleSchedule? = nil,
+                fallback: Bool = false) {
+        self.id = id
+        self.name = name
+        self.email = email
+        self.domains = domains
+        self.assets = assets
+        self.onCall = onCall
+        self.fallback = fallback
+    }
+}
