@@ -95,7 +95,7 @@ public struct RuleBacktest {
     /// implausible, rollback), the reading that raised it.
     static func episodes(_ rule: WatchedRule, _ readings: [(time: Int64, value: Double)], calendar: Calendar) -> [Episode] {
         let threshold = rule.threshold
-        let levelKind = ![.stuck, .implausible, .counterRollback].contains(rule.definition.kind)
+        let levelKind = !rule.definition.kind.isCondition
         var state = ThresholdState.normal
         var memory = ReadingMemory()
         var episodes: [Episode] = []

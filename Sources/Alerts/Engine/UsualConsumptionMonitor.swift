@@ -88,8 +88,7 @@ public struct UsualConsumptionMonitor: Sendable {
                     break
                 }
             }
-            try store.saveCondition(assetID: item.asset.id, ruleID: item.rule.id, state: state, evaluatedAt: dayToJudge,
-                                    memory: ReadingMemory(previous: .init(time: dayToJudge, value: 0)))
+            try store.saveCondition(assetID: item.asset.id, ruleID: item.rule.id, state: state, evaluatedAt: dayToJudge, keepEvaluatedAt: true)
         }
         return changes
     }

@@ -33,13 +33,6 @@ public struct AlertRouter: Sendable {
     }
 
     func isOnCall(_ agent: Agent, at time: Int64) -> Bool {
-        guard let schedule = agent.onCall else { return true }
-        let date = Date(timeIntervalSince1970: Double(time) / 1000)
-        if !schedule.days.isEmpty, !schedule.days.contains((calendar.component(.weekday, from: date) + 5) % 7 + 1) { return false }
-        if let hours = schedule.hours {
-            let parts = calendar.dateComponents([.hour, .minute], from: date)
-            return hours.contains(minuteOfDay: (parts.hour ?? 0) * 60 + (parts.minute ?? 0))
-        }
-        return true
+        agent.onCall?.coversDayAndHour(at: time, calendar: calendar) ?? true
     }
 }

@@ -15,15 +15,11 @@ struct OccupancyClock {
         return (parts.year ?? 0) * 10_000 + (parts.month ?? 0) * 100 + (parts.day ?? 0)
     }
 
-    /// ISO weekday: 1 = Monday … 7 = Sunday.
-    func isoWeekday(of date: Date) -> Int {
-        (clock.component(.weekday, from: date) + 5) % 7 + 1
-    }
 
     /// The occupied windows of the local day starting at `dayStart`, as instants in milliseconds.
     func windows(ofDayStarting dayStart: Date) -> [(start: Int64, end: Int64)] {
         guard !calendar.isClosed(day(of: dayStart)) else { return [] }
-        return (calendar.hours[isoWeekday(of: dayStart)] ?? []).compactMap { window in
+        return (calendar.hours[clock.isoWeekday(at: Int64(dayStart.timeIntervalSince1970 * 1000))] ?? []).compactMap { window in
             guard let start = clock.date(bySettingHour: window.from / 60, minute: window.from % 60, second: 0, of: dayStart),
                   let end = clock.date(bySettingHour: window.to / 60, minute: window.to % 60, second: 0, of: dayStart) else { return nil }
             return (Int64(start.timeIntervalSince1970 * 1000), Int64(end.timeIntervalSince1970 * 1000))
@@ -47,12 +43,7 @@ extension WatchedRule {
     /// True when the rule's schedule (weekdays, hours, occupancy) says a reading at `time` is judged.
     func isScheduled(at time: Int64, calendar: Calendar) -> Bool {
         guard let schedule = definition.schedule else { return true }
-        let date = Date(timeIntervalSince1970: Double(time) / 1000)
-        if !schedule.days.isEmpty, !schedule.days.contains((calendar.component(.weekday, from: date) + 5) % 7 + 1) { return false }
-        if let hours = schedule.hours {
-            let parts = calendar.dateComponents([.hour, .minute], from: date)
-            if !hours.contains(minuteOfDay: (parts.hour ?? 0) * 60 + (parts.minute ?? 0)) { return false }
-        }
+        guard schedule.coversDayAndHour(at: time, calendar: calendar) else { return false }
         guard let occupancy = schedule.occupancy else { return true }
         guard let occupancyCalendar else { return false }
         let emptySince = OccupancyClock(calendar: occupancyCalendar, clock: calendar).emptySince(time)

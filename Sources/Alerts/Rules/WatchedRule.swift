@@ -127,10 +127,7 @@ struct WatchedRule {
             guard let coordinates, let reference = expected ?? nominalPower, reference > 0 else { return (nil, memory) }
             guard SolarPosition.elevation(latitude: coordinates.latitude, longitude: coordinates.longitude, at: time) < Self.nightElevation
             else { return (nil, memory) }
-            if let window = definition.window {
-                let parts = calendar.dateComponents([.hour, .minute], from: Date(timeIntervalSince1970: Double(time) / 1000))
-                if window.contains(minuteOfDay: (parts.hour ?? 0) * 60 + (parts.minute ?? 0)) { return (nil, memory) }
-            }
+            if definition.window?.contains(time, calendar: calendar) == true { return (nil, memory) }
             return (value / reference, memory)
         }
     }
@@ -150,8 +147,7 @@ struct WatchedRule {
             return judged ? value / nominalPower : nil
         case .litDuringSwitchOff:
             guard let nominalPower, let window = definition.window else { return nil }
-            let parts = calendar.dateComponents([.hour, .minute], from: Date(timeIntervalSince1970: Double(time) / 1000))
-            return window.contains(minuteOfDay: (parts.hour ?? 0) * 60 + (parts.minute ?? 0)) ? value / nominalPower : nil
+            return window.contains(time, calendar: calendar) ? value / nominalPower : nil
         }
     }
 

@@ -201,14 +201,15 @@ public struct AlertStore {
     }
 
     /// Records where (asset, rule) stands after the reading at `evaluatedAt`; a normal state with nothing to remember
-    /// removes the row.
-    public func saveCondition(assetID: String, ruleID: String, state: ThresholdState, evaluatedAt: Int64, memory: ReadingMemory = ReadingMemory()) throws {
+    /// removes the row, unless `keepEvaluatedAt` (a rule judged per day keeps the last day judged).
+    public func saveCondition(assetID: String, ruleID: String, state: ThresholdState, evaluatedAt: Int64, memory: ReadingMemory = ReadingMemory(),
+                              keepEvaluatedAt: Bool = false) throws {
         let (name, since, clearingSince): (String, Int64?, Int64?) = switch state {
         case .normal: ("normal", nil, nil)
         case .pending(let since): ("pending", since, nil)
         case .active(let since, let clearingSince): ("active", since, clearingSince)
         }
-        if state == .normal, memory.isEmpty {
+        if state == .normal, memory.isEmpty, !keepEvaluatedAt {
             try db.cached("DELETE FROM alert_conditions WHERE asset_id = ? AND rule_id = ?").execute([assetID, ruleID])
             return
         }

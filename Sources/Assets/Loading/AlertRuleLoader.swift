@@ -180,10 +180,11 @@ enum AlertRuleLoader {
                 misplaced = true
             }
         }
-        let percentile = entry.number("percentile", in: 50...100) ?? 95
-        let weeks = entry.integer("weeks", in: 2...52, unit: "weeks") ?? 8
-        if entry.node("percentile") != nil, entry.number("percentile", in: 50...100) == nil { misplaced = true }
-        if entry.node("weeks") != nil, entry.integer("weeks", in: 2...52, unit: "weeks") == nil { misplaced = true }
+        // Read once (an out-of-range value is reported by the reader); a value given but refused fails the rule.
+        let readPercentile = entry.number("percentile", in: 50...100)
+        let readWeeks = entry.integer("weeks", in: 2...52, unit: "weeks")
+        if (entry.node("percentile") != nil && readPercentile == nil) || (entry.node("weeks") != nil && readWeeks == nil) { misplaced = true }
+        let (percentile, weeks) = (readPercentile ?? 95, readWeeks ?? 8)
         guard let id, let title, let metric, let levels, severities.contains(severity), ratePer > 0, !misplaced,
               ![.litDuringSwitchOff, .nightFlow].contains(kind) || window != nil else { return nil }
         var rule = AlertRuleDefinition(id: id, name: title, metric: metric, kind: kind, window: window, schedule: schedule, nights: nights, relativeTo: entry.text("of"), ratePer: ratePer, tolerance: tolerance,
@@ -328,7 +329,7 @@ enum AlertRuleLoader {
             return nil
         }
         let context = "override of '\(ruleID)' for '\(assetID)'"
-        if [.stuck, .implausible, .counterRollback].contains(rule.kind) {
+        if rule.kind.isCondition {
             for key in ["above", "below", "clear_above", "clear_below"] where entry.node(key) != nil {
                 reader.log.add(reader.file, line: entry.line(of: key), "\(context): a \(rule.kind.rawValue) rule has no level to override; "
                     + "change 'for', or disable it with 'enabled: false'")

@@ -41,6 +41,8 @@ public struct AlertRuleDefinition: Sendable, Equatable {
         public var isLighting: Bool { self == .lampOut || self == .dayBurner || self == .litDuringSwitchOff }
         /// True for the kinds judged against the series' previous readings (kept with the rule's condition).
         public var remembersReadings: Bool { self == .rateOfChange || self == .stuck || self == .counterRollback || self == .nightFlow }
+        /// True for the kinds judged 1 or 0 (a condition holds or not): they have no level of their own.
+        public var isCondition: Bool { self == .stuck || self == .implausible || self == .counterRollback }
         /// False when only an agent resolves the alert: the condition returning to normal does not.
         public var resolvesByItself: Bool { self != .counterRollback }
     }
